@@ -1,0 +1,142 @@
+"""Command line front end: `signalscope [gui]`, `headless`, `export`.
+
+Errors end with a non-zero exit status and one sentence on stderr; JSON goes to
+stdout only, one object per line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from app import __version__
+
+
+def _issuer_spec(text: str) -> tuple[str, str | None]:
+    """ISSUER[=JWKS_URL]; the issuer itself may contain '=' only in its query, which issuers may not have."""
+    issuer, sep, url = text.partition("=")
+    if not issuer:
+        raise argparse.ArgumentTypeError("expected ISSUER or ISSUER=JWKS_URL")
+    return issuer, (url if sep else None)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="signalscope", description="Inspector for webhooks and OpenID Shared Signals")
+    parser.add_argument("--version", action="version", version=f"signalscope {__version__}")
+    sub = parser.add_subparsers(dest="command")
+
+    gui = sub.add_parser("gui", help="open the window (the default)")
+    gui.add_argument("--workspace", type=Path)
+
+    hl = sub.add_parser("headless", help="run the receiver (and simulator) without a window")
+    hl.add_argument("--workspace", type=Path, help="workspace file (default: the platform data directory)")
+    hl.add_argument("--host", default="127.0.0.1")
+    hl.add_argument("--receiver-port", type=int, default=0)
+    hl.add_argument("--transmitter-port", type=int, default=0)
+    hl.add_argument("--trust-issuer", type=_issuer_spec, action="append", default=[], metavar="ISSUER[=JWKS_URL]")
+    hl.add_argument("--audience", action="append", default=[])
+    hl.add_argument("--receiver-token")
+    hl.add_argument("--body-limit", type=int, default=1024 * 1024, help="bytes (default 1 MiB)")
+    hl.add_argument("-v", "--verbose", action="store_true")
+
+    ex = sub.add_parser("export", help="print captures as JSON lines")
+    ex.add_argument("--workspace", type=Path, required=True)
+    ex.add_argument("--kind", choices=["events", "deliveries"], default="events")
+    ex.add_argument("--after-id", type=int, default=None, help="only captures with a larger id")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    command = args.command or "gui"
+    try:
+        if command == "headless":
+            return run_headless(args)
+        if command == "export":
+            return run_export(args)
+        if command == "gui":
+            from app.ui.launch import launch_gui  # imported late: headless never loads Qt
+
+            return launch_gui(getattr(args, "workspace", None))
+    except KeyboardInterrupt:
+        return 130
+    except CliError as exc:
+        print(f"signalscope: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+class CliError(Exception):
+    """A user-facing error: printed as one sentence, exit status 2."""
+
+
+def run_headless(args) -> int:
+    from app.core.engine import Engine, EngineConfig
+    from app.core.store.schema import WorkspaceError, default_workspace_path
+
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    workspace = (args.workspace or default_workspace_path()).resolve()
+    config = EngineConfig(
+        workspace=workspace,
+        host=args.host,
+        receiver_port=args.receiver_port,
+        transmitter_port=args.transmitter_port,
+        receiver_token=args.receiver_token,
+        audiences=tuple(args.audience),
+        trust_issuers=list(args.trust_issuer),
+        body_limit=args.body_limit,
+    )
+
+    async def serve() -> int:
+        engine = Engine(config)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await engine.start()
+        except WorkspaceError as exc:
+            raise CliError(str(exc)) from None
+        except OSError as exc:
+            await engine.stop()
+            raise CliError(f"cannot listen on {args.host}: {exc.strerror or exc}") from None
+        print(json.dumps(engine.ready_info()), flush=True)
+        await stop.wait()
+        await engine.stop()
+        return 0
+
+    return asyncio.run(serve())
+
+
+def run_export(args) -> int:
+    from app.core.store.captures import CaptureFilter, export_event, iter_captures
+    from app.core.store.schema import connect
+
+    if not args.workspace.exists():
+        raise CliError(f"no workspace at {args.workspace}")
+    conn = connect(args.workspace, readonly=True)
+    try:
+        if args.kind == "events":
+            for capture in iter_captures(conn, CaptureFilter(after_id=args.after_id)):
+                sys.stdout.write(json.dumps(export_event(capture)) + "\n")
+        else:
+            from app.core.store import deliveries  # provided by the transmitter simulator
+
+            for line in deliveries.export_lines(conn):
+                sys.stdout.write(json.dumps(line) + "\n")
+    except BrokenPipeError:
+        return 0
+    finally:
+        conn.close()
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,76 @@
+"""The one observer interface through which the core tells front ends what happened.
+
+Publishers call `bus.publish(event)` from the engine's thread; subscribers are
+plain callables, called synchronously in that thread, so they must be quick (the
+Qt bridge only queues the event and wakes the GUI thread; headless mode logs).
+A subscriber that raises is logged and does not disturb the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CaptureStored:
+    """A request reached the receiver (or was polled/imported) and is committed."""
+
+    capture_id: int
+    kind: str
+    verdict: str
+    response_status: int
+    event_types: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ServerListening:
+    name: str  # "receiver" | "transmitter"
+    url: str
+
+
+@dataclass(frozen=True)
+class EngineProblem:
+    """Something went wrong that a person should see (not a per-request verdict)."""
+
+    message: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Changed:
+    """A piece of workspace state changed (topic: 'issuers', 'settings', 'streams', 'deliveries', ...)."""
+
+    topic: str
+    ids: tuple[Any, ...] = field(default_factory=tuple)
+
+
+Subscriber = Callable[[object], None]
+
+
+class Bus:
+    def __init__(self) -> None:
+        self._subscribers: list[Subscriber] = []
+        self._lock = threading.Lock()
+
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+        with self._lock:
+            self._subscribers.append(subscriber)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if subscriber in self._subscribers:
+                    self._subscribers.remove(subscriber)
+
+        return unsubscribe
+
+    def publish(self, event: object) -> None:
+        for subscriber in list(self._subscribers):
+            try:
+                subscriber(event)
+            except Exception:  # noqa: BLE001 - one bad subscriber must not break the engine
+                log.exception("subscriber %r failed on %r", subscriber, event)

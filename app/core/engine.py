@@ -1,0 +1,137 @@
+"""The engine: one object that owns the workspace, the servers and the clients.
+
+It is the core's composition root. Front ends (the window, headless mode) build
+an `Engine` from an `EngineConfig`, `await start()` it inside an asyncio loop
+(the window runs that loop on a dedicated thread so ingest never waits for
+painting), read `ready_info()`, subscribe to `bus`, and `await stop()` at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from app.core.bus import Bus, Changed, EngineProblem, ServerListening
+from app.core.receiver import Receiver, ReceiverConfig
+from app.core.store.schema import open_workspace
+from app.core.store.writer import StoreWriter
+from app.core.trust import TrustError, TrustStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class EngineConfig:
+    workspace: Path
+    host: str = "127.0.0.1"
+    receiver_port: int = 0
+    transmitter_port: int = 0
+    receiver_token: str | None = None
+    audiences: tuple[str, ...] = ()
+    trust_issuers: list[tuple[str, str | None]] = field(default_factory=list)
+    body_limit: int = 1024 * 1024
+
+
+class Engine:
+    def __init__(self, config: EngineConfig, bus: Bus | None = None):
+        self.config = config
+        self.bus = bus or Bus()
+        self.writer: StoreWriter | None = None
+        self.http: httpx.AsyncClient | None = None
+        self.trust: TrustStore | None = None
+        self.receiver: Receiver | None = None
+        self._tasks: set[asyncio.Task] = set()
+
+    async def start(self) -> None:
+        conn = open_workspace(self.config.workspace)
+        self.writer = StoreWriter(conn)
+        self.http = httpx.AsyncClient(
+            timeout=httpx.Timeout(5.0, connect=3.0), follow_redirects=False, trust_env=False
+        )
+        self.trust = TrustStore(self.http)
+        for issuer, jwks_url, jwks in conn.execute("SELECT issuer, jwks_url, jwks FROM trusted_issuers"):
+            try:
+                self.trust.trust(issuer, jwks_url=jwks_url, jwks=json.loads(jwks) if jwks else None)
+            except TrustError as exc:
+                self.bus.publish(EngineProblem(f"stored issuer {issuer} is unusable", str(exc)))
+        for issuer, jwks_url in self.config.trust_issuers:
+            await self.trust_issuer(issuer, jwks_url=jwks_url)
+        self.receiver = Receiver(
+            ReceiverConfig(
+                host=self.config.host,
+                port=self.config.receiver_port,
+                token=self.config.receiver_token,
+                audiences=tuple(self.config.audiences),
+                body_limit=self.config.body_limit,
+            ),
+            self.writer,
+            self.trust,
+            self.bus,
+        )
+        url = await self.receiver.start()
+        self.bus.publish(ServerListening("receiver", url))
+        for entry in self.trust.issuers:
+            self.spawn(self._prefetch_keys(entry.issuer), name=f"prefetch-keys {entry.issuer}")
+
+    async def stop(self) -> None:
+        if self.receiver is not None:
+            await self.receiver.stop()
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.http is not None:
+            await self.http.aclose()
+        if self.writer is not None:
+            await self.writer.close()
+
+    def spawn(self, coro, *, name: str) -> asyncio.Task:
+        """Start a background task, keep a reference, and surface its failure."""
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self._tasks.add(task)
+
+        def done(t: asyncio.Task) -> None:
+            self._tasks.discard(t)
+            if not t.cancelled() and t.exception() is not None:
+                log.error("task %s failed: %s", name, t.exception())
+                self.bus.publish(EngineProblem(f"{name} failed", repr(t.exception())))
+
+        task.add_done_callback(done)
+        return task
+
+    async def _prefetch_keys(self, issuer: str) -> None:
+        try:
+            await self.trust.refresh(issuer)
+        except TrustError as exc:
+            log.warning("keys of %s not available yet: %s", issuer, exc)
+
+    async def trust_issuer(self, issuer: str, *, jwks_url: str | None = None, jwks: dict | None = None) -> None:
+        """Trust an issuer (persisted in the workspace)."""
+        self.trust.trust(issuer, jwks_url=jwks_url, jwks=jwks)
+        now = time.time()
+
+        def op(conn):
+            conn.execute(
+                "INSERT INTO trusted_issuers (issuer, jwks_url, jwks, added_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT(issuer) DO UPDATE SET jwks_url = excluded.jwks_url, jwks = excluded.jwks",
+                (issuer, jwks_url, json.dumps(jwks) if jwks is not None else None, now),
+            )
+
+        await self.writer.run(op)
+        self.bus.publish(Changed("issuers", (issuer,)))
+
+    async def forget_issuer(self, issuer: str) -> None:
+        self.trust.forget(issuer)
+        await self.writer.run(lambda conn: conn.execute("DELETE FROM trusted_issuers WHERE issuer = ?", (issuer,)))
+        self.bus.publish(Changed("issuers", (issuer,)))
+
+    def ready_info(self) -> dict:
+        info = {"event": "ready", "receiver_url": self.receiver.url}
+        info["workspace"] = str(self.config.workspace)
+        return info

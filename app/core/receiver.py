@@ -1,0 +1,268 @@
+"""The receiver: an aiohttp server on loopback that captures every request.
+
+POSTs of `application/secevent+jwt` (or `application/jwt`, flagged) are SETs,
+decoded and verified, and answered per RFC 8935: 202 with an empty body, or 400
+with `{"err", "description"}` and `Content-Language: en`. Other POSTs are plain
+webhooks, answered 200. Everything else gets a clear HTTP error. Whatever the
+answer, the request is committed to the workspace *before* the answer is sent.
+
+Any path is a delivery path (point several senders at /stripe, /github, ...);
+`/events` is the one the ready line advertises.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from aiohttp import web
+
+from app.core.bus import Bus, CaptureStored
+from app.core.jose import decode_compact
+from app.core.store.captures import CaptureRecord, insert_capture
+from app.core.store.writer import StoreWriter
+from app.core.subjects import describe_subject, normalize_subject
+from app.core.trust import TrustStore
+from app.core.verify import SKIP, UNVERIFIED, WARN, Check, SetContext, VerificationReport, verify_set
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PATH = "/events"
+SET_MEDIA_TYPES = ("application/secevent+jwt",)
+LENIENT_SET_MEDIA_TYPES = ("application/jwt",)
+
+
+@dataclass
+class ReceiverConfig:
+    host: str = "127.0.0.1"
+    port: int = 0
+    token: str | None = None
+    audiences: tuple[str, ...] = ()
+    body_limit: int = 1024 * 1024
+    max_skew: float = 300.0
+
+
+@dataclass
+class ReceiverStats:
+    requests: int = 0
+    failures: int = 0  # answered with a non-2xx status
+    by_status: dict[int, int] = field(default_factory=dict)
+
+
+class Receiver:
+    def __init__(
+        self,
+        config: ReceiverConfig,
+        writer: StoreWriter,
+        trust: TrustStore,
+        bus: Bus,
+        *,
+        clock: Callable[[], float] = time.time,
+    ):
+        self.config = config
+        self._writer = writer
+        self._trust = trust
+        self._bus = bus
+        self._clock = clock
+        self._runner: web.AppRunner | None = None
+        self.stats = ReceiverStats()
+        self.port: int | None = None
+        # stream_id -> states of verification requests still awaiting their SET
+        self.expected_states: dict[str, set[str]] = {}
+
+    # -- lifecycle ------------------------------------------------------------
+    async def start(self) -> str:
+        app = web.Application(client_max_size=self.config.body_limit)
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.config.host, self.config.port, reuse_address=True)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # noqa: SLF001 - aiohttp exposes no public accessor
+        return self.url
+
+    @property
+    def base_url(self) -> str:
+        host = self.config.host if ":" not in self.config.host else f"[{self.config.host}]"
+        return f"http://{host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return self.base_url + DEFAULT_PATH
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    # -- the handler -----------------------------------------------------------
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        started = time.perf_counter()
+        received_at = self._clock()
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.raw_headers]
+        content_type = request.headers.get("Content-Type", "")
+        media_type = content_type.split(";", 1)[0].strip().lower()
+        body, size, truncated = await self._read_body(request)
+        record = CaptureRecord(
+            received_at=received_at,
+            method=request.method,
+            path=request.path,
+            query=request.query_string,
+            headers=headers,
+            body=body,
+            body_size=size,
+            body_truncated=truncated,
+            peer=request.remote,
+            content_type=content_type or None,
+            kind="webhook",
+            verdict=UNVERIFIED,
+            report={"verdict": UNVERIFIED, "checks": [], "err": None, "description": None},
+            response_status=200,
+        )
+        is_set = media_type in SET_MEDIA_TYPES or media_type in LENIENT_SET_MEDIA_TYPES
+        if is_set:
+            record.kind = "set"
+        status, answer = self._gate(request, record, media_type)
+        if status is None and is_set:
+            status, answer = await self._verify(record, media_type)
+        elif status is None:
+            status, answer = 200, b""
+        record.response_status = status
+        record.response_body = answer
+        record.response_headers = _answer_headers(status, answer)
+        record.duration_ms = (time.perf_counter() - started) * 1000
+        try:
+            stored = await self._writer.run(insert_capture(record))
+        except Exception as exc:  # noqa: BLE001 - never acknowledge what is not stored
+            log.error("could not store a capture: %s", exc)
+            self._count(503)
+            return web.json_response(
+                {"err": "temporarily_unavailable", "description": "the receiver could not store the request"},
+                status=503,
+            )
+        self._count(stored.response_status)
+        self._bus.publish(
+            CaptureStored(stored.id, record.kind, record.verdict, stored.response_status, tuple(record.event_types))
+        )
+        return _response(stored.response_status, stored.response_body)
+
+    async def _read_body(self, request: web.Request) -> tuple[bytes, int, bool]:
+        limit = self.config.body_limit
+        chunks, size = [], 0
+        try:
+            while True:
+                chunk = await request.content.read(65536)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size <= limit:
+                    chunks.append(chunk)
+                else:
+                    kept = limit - sum(len(c) for c in chunks)
+                    if kept > 0:
+                        chunks.append(chunk[:kept])
+                    return b"".join(chunks), size, True
+        except (asyncio.CancelledError, ConnectionError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - a broken chunked body is still captured
+            log.info("body read failed: %s", exc)
+            return b"".join(chunks), size, True
+        return b"".join(chunks), size, False
+
+    def _gate(self, request: web.Request, record: CaptureRecord, media_type: str) -> tuple[int | None, bytes]:
+        """HTTP-level refusals that come before any verification."""
+        token = self.config.token
+        if token is not None:
+            supplied = request.headers.get("Authorization", "")
+            expected = f"Bearer {token}"
+            if not hmac.compare_digest(supplied.encode("utf-8", "replace"), expected.encode("utf-8")):
+                why = "missing" if not supplied else "wrong"
+                return 401, _err("authentication_failed", f"the Authorization bearer token is {why}")
+        if request.method != "POST":
+            return 405, _err("invalid_request", f"{request.method} is not a delivery; deliveries are POSTs")
+        if record.body_truncated:
+            return 413, _err("invalid_request", f"the body has {record.body_size} bytes; the limit is {self.config.body_limit}")
+        if not record.body:
+            return 400, _err("invalid_request", "the body is empty; a push delivery carries one SET")
+        return None, b""
+
+    async def _verify(self, record: CaptureRecord, media_type: str) -> tuple[int, bytes]:
+        token = decode_compact(record.body)
+        claims = token.claims or {}
+        iss = claims.get("iss") if isinstance(claims.get("iss"), str) else None
+        kid = token.header.get("kid") if token.header and isinstance(token.header.get("kid"), str) else None
+        keys = await self._trust.keys_for(iss, kid=kid) if iss else None
+        report = verify_set(
+            token,
+            SetContext(
+                now=record.received_at,
+                keys=keys,
+                trusted_issuers=[t.issuer for t in self._trust.issuers],
+                audiences=self.config.audiences,
+                max_skew=self.config.max_skew,
+                expected_states=self.expected_states,
+            ),
+        )
+        if media_type in LENIENT_SET_MEDIA_TYPES:
+            report.checks.insert(0, Check("content_type", WARN, f"Content-Type {media_type}; RFC 8935 requires application/secevent+jwt"))
+        elif token.ok:
+            report.checks.insert(0, Check("content_type", "pass", "application/secevent+jwt"))
+        record.verdict = report.verdict
+        record.report = report.to_json()
+        record.set_header = token.header
+        record.set_claims = token.claims
+        record.jti = claims.get("jti") if isinstance(claims.get("jti"), str) else None
+        record.issuer = iss
+        events = claims.get("events")
+        record.event_types = [k for k in events] if isinstance(events, dict) else []
+        record.subject = _subject_summary(claims, events)
+        if report.err is None:
+            record.accept_repeat = True
+            return 202, b""
+        return 400, _err(report.err, report.description or report.err)
+
+    def _count(self, status: int) -> None:
+        self.stats.requests += 1
+        if status >= 300:
+            self.stats.failures += 1
+        self.stats.by_status[status] = self.stats.by_status.get(status, 0) + 1
+
+
+def _subject_summary(claims: dict, events) -> str | None:
+    subject = claims.get("sub_id")
+    if subject is None and isinstance(events, dict):
+        for payload in events.values():
+            if isinstance(payload, dict) and isinstance(payload.get("subject"), dict):
+                subject = normalize_subject(payload["subject"])
+                break
+    return describe_subject(subject) or None if isinstance(subject, dict) else None
+
+
+def _err(code: str, description: str) -> bytes:
+    return json.dumps({"err": code, "description": description}).encode()
+
+
+def _answer_headers(status: int, body: bytes) -> list[tuple[str, str]]:
+    headers = []
+    if body:
+        headers += [("Content-Type", "application/json"), ("Content-Language", "en")]
+    if status == 401:
+        headers.append(("WWW-Authenticate", 'Bearer realm="signalscope"'))
+    if status == 405:
+        headers.append(("Allow", "POST"))
+    return headers
+
+
+def _response(status: int, body: bytes) -> web.Response:
+    response = web.Response(status=status, body=body or None)
+    for name, value in _answer_headers(status, body):
+        response.headers[name] = value
+    return response
+
+
+__all__ = ["Receiver", "ReceiverConfig", "DEFAULT_PATH", "VerificationReport", "SKIP"]

@@ -1,0 +1,131 @@
+"""Workspace schema and migrations.
+
+Each migration is a numbered script; `open_workspace` applies those above the
+file's `PRAGMA user_version` in one transaction each. Add new tables by appending
+a migration, never by editing an old one (a user's workspace may be at any version).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import platformdirs
+
+MIGRATIONS: list[tuple[int, str]] = [
+    (
+        1,
+        """
+        CREATE TABLE captures (
+            id               INTEGER PRIMARY KEY,
+            received_at      REAL NOT NULL,
+            origin           TEXT NOT NULL DEFAULT 'push',
+            method           TEXT NOT NULL,
+            path             TEXT NOT NULL,
+            query            TEXT NOT NULL DEFAULT '',
+            headers          TEXT NOT NULL,
+            body             BLOB NOT NULL,
+            body_size        INTEGER NOT NULL,
+            body_truncated   INTEGER NOT NULL DEFAULT 0,
+            peer             TEXT,
+            content_type     TEXT,
+            kind             TEXT NOT NULL,
+            response_status  INTEGER,
+            response_headers TEXT,
+            response_body    BLOB,
+            jti              TEXT,
+            issuer           TEXT,
+            event_types      TEXT NOT NULL DEFAULT '[]',
+            subject          TEXT,
+            verdict          TEXT NOT NULL,
+            report           TEXT NOT NULL,
+            set_header       TEXT,
+            set_claims       TEXT,
+            repeat_of        INTEGER,
+            rule             TEXT,
+            duration_ms      REAL
+        );
+        CREATE INDEX captures_verdict ON captures(verdict, id);
+        CREATE INDEX captures_issuer ON captures(issuer, id);
+        CREATE INDEX captures_kind ON captures(kind, id);
+        CREATE INDEX captures_jti ON captures(jti);
+        CREATE TABLE capture_event_types (
+            event_type  TEXT NOT NULL,
+            capture_id  INTEGER NOT NULL,
+            PRIMARY KEY (event_type, capture_id)
+        ) WITHOUT ROWID;
+        CREATE VIRTUAL TABLE captures_fts USING fts5(text, content='', tokenize='unicode61');
+        CREATE TABLE trusted_issuers (
+            issuer    TEXT PRIMARY KEY,
+            jwks_url  TEXT,
+            jwks      TEXT,
+            added_at  REAL NOT NULL
+        );
+        CREATE TABLE settings (
+            key    TEXT PRIMARY KEY,
+            value  TEXT NOT NULL
+        );
+        """,
+    ),
+]
+
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+def default_workspace_path() -> Path:
+    base = os.environ.get("SIGNALSCOPE_DATA_DIR") or platformdirs.user_data_dir("signalscope", "Signalscope")
+    return Path(base) / "default.signalscope"
+
+
+def connect(path: str | os.PathLike[str], *, readonly: bool = False) -> sqlite3.Connection:
+    """A connection with the workspace's pragmas (WAL, busy timeout)."""
+    if readonly:
+        uri = Path(path).resolve().as_uri() + "?mode=ro"
+        conn = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
+    else:
+        conn = sqlite3.connect(os.fspath(path), check_same_thread=False, isolation_level=None)
+    conn.execute("PRAGMA busy_timeout = 10000")
+    if not readonly:
+        conn.execute("PRAGMA journal_mode = WAL")
+        # NORMAL in WAL mode: a commit survives a crash of the process (kill -9);
+        # only a power loss can roll back the last transactions.
+        conn.execute("PRAGMA synchronous = NORMAL")
+    return conn
+
+
+class WorkspaceError(Exception):
+    """The file cannot be used as a workspace (the message says why)."""
+
+
+def open_workspace(path: str | os.PathLike[str]) -> sqlite3.Connection:
+    """Open (creating if needed) a workspace and bring its schema up to date."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        conn = connect(path)
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        raise WorkspaceError(f"{path} is not a Signalscope workspace: {exc}") from None
+    if version > SCHEMA_VERSION:
+        conn.close()
+        raise WorkspaceError(
+            f"{path} was written by a newer Signalscope (schema {version}, this version knows {SCHEMA_VERSION})"
+        )
+    for number, script in MIGRATIONS:
+        if number <= version:
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _statements(script):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {number}")
+            conn.execute("COMMIT")
+        except Exception:
+            conn.execute("ROLLBACK")
+            raise
+    return conn
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]

@@ -1,0 +1,1 @@
+"""Data files shipped with Signalscope (event catalogue, icons, desktop entry)."""
