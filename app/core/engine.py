@@ -80,6 +80,7 @@ class Engine:
             self.spawn(self._prefetch_keys(entry.issuer), name=f"prefetch-keys {entry.issuer}")
 
     async def stop(self) -> None:
+        """Stop serving, finish queued writes, close everything (safe to call twice)."""
         if self.receiver is not None:
             await self.receiver.stop()
         for task in list(self._tasks):
@@ -88,8 +89,10 @@ class Engine:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.http is not None:
             await self.http.aclose()
+            self.http = None
         if self.writer is not None:
             await self.writer.close()
+            self.writer = None
 
     def spawn(self, coro, *, name: str) -> asyncio.Task:
         """Start a background task, keep a reference, and surface its failure."""

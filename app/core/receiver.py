@@ -222,7 +222,6 @@ class Receiver:
         record.event_types = [k for k in events] if isinstance(events, dict) else []
         record.subject = _subject_summary(claims, events)
         if report.err is None:
-            record.accept_repeat = True
             return 202, b""
         return 400, _err(report.err, report.description or report.err)
 

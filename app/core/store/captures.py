@@ -46,7 +46,6 @@ class CaptureRecord:
     set_claims: dict | None = None
     rule: str | None = None
     duration_ms: float | None = None
-    accept_repeat: bool = False  # answer a byte-identical repeat of an accepted SET as the first one
 
 
 @dataclass
@@ -86,7 +85,7 @@ def insert_capture(record: CaptureRecord):
             if row is not None:
                 repeat_of = row[0]
                 same = bool(row[3])
-                if same and record.accept_repeat and row[1] == 202:
+                if same and row[1] == 202:
                     status, body = 202, b""
                 report = _mark_repeat(report, repeat_of, same)
         cur = conn.execute(
