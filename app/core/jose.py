@@ -36,6 +36,7 @@ class DecodedToken:
     raw: str
     kind: str = "unknown"  # "jws" | "jwe" | "unknown"
     header: dict[str, Any] | None = None
+    header_text: str | None = None
     claims: dict[str, Any] | None = None
     payload: bytes | None = None
     signature: bytes | None = None
@@ -50,7 +51,7 @@ class DecodedToken:
 
 def _json_object(data: bytes, what: str) -> dict[str, Any]:
     try:
-        value = json.loads(data)
+        value = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"{what} is not JSON: {exc}") from None
     if not isinstance(value, dict):
@@ -89,7 +90,9 @@ def decode_compact(token: str | bytes) -> DecodedToken:
         return result
     result.kind = "jws"
     try:
-        result.header = _json_object(b64url_decode(parts[0]), "JOSE header")
+        header_bytes = b64url_decode(parts[0])
+        result.header = _json_object(header_bytes, "JOSE header")
+        result.header_text = header_bytes.decode("utf-8")
     except ValueError as exc:
         result.error = f"JOSE header: {exc}"
         return result

@@ -196,13 +196,15 @@ class Receiver:
         claims = token.claims or {}
         iss = claims.get("iss") if isinstance(claims.get("iss"), str) else None
         kid = token.header.get("kid") if token.header and isinstance(token.header.get("kid"), str) else None
-        keys = await self._trust.keys_for(iss, kid=kid) if iss else None
+        keys = self._trust.cached_keys(iss) if iss else None
+        if iss and (keys is None or (kid is not None and kid not in keys.by_kid)):
+            keys = await self._trust.keys_for(iss, kid=kid)  # first use, or one re-fetch on an unknown kid
         report = verify_set(
             token,
             SetContext(
                 now=record.received_at,
                 keys=keys,
-                trusted_issuers=[t.issuer for t in self._trust.issuers],
+                trusted_issuers=self._trust.issuer_names,
                 audiences=self.config.audiences,
                 max_skew=self.config.max_skew,
                 expected_states=self.expected_states,
@@ -213,9 +215,13 @@ class Receiver:
         elif token.ok:
             report.checks.insert(0, Check("content_type", "pass", "application/secevent+jwt"))
         record.verdict = report.verdict
-        record.report = report.to_json()
+        record.report = report.to_storage()
         record.set_header = token.header
         record.set_claims = token.claims
+        if token.header is not None:
+            record.set_header_text = token.header_text
+        if token.claims is not None:
+            record.set_claims_text = token.payload.decode("utf-8")
         record.jti = claims.get("jti") if isinstance(claims.get("jti"), str) else None
         record.issuer = iss
         events = claims.get("events")

@@ -108,11 +108,17 @@ class TrustStore:
     def issuers(self) -> list[TrustedIssuer]:
         return list(self._issuers.values())
 
+    @property
+    def issuer_names(self):
+        """A live view of the trusted issuer names (no copy per request)."""
+        return self._issuers.keys()
+
     def is_trusted(self, issuer: str) -> bool:
         return issuer in self._issuers
 
     def cached_keys(self, issuer: str) -> IssuerKeySet | None:
-        return self._keys.get(issuer)
+        """Keys already fetched for a trusted issuer (None if untrusted or not fetched yet)."""
+        return self._keys.get(issuer) if issuer in self._issuers else None
 
     # -- fetching -----------------------------------------------------------
     async def keys_for(self, issuer: str, *, kid: str | None = None) -> IssuerKeySet | None:

@@ -73,7 +73,8 @@ async def test_filters_use_event_type_verdict_and_text(tmp_path):
 
 
 def test_fts_query_quotes_terms():
-    assert fts_query('jane "x" OR y*') == '"jane"* "x"* "OR"* "y*"*'
+    assert fts_query('jane "x" OR y*') == '"jane"* "x"* "OR"* "y"*'
+    assert fts_query("jane.doe@example.com") == '"jane"* "doe"* "example"* "com"*'
 
 
 async def test_identical_repeat_of_an_accepted_set_is_answered_202(tmp_path):

@@ -10,13 +10,14 @@ with a million captures stays quick.
 from __future__ import annotations
 
 import base64
+import re
 import json
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterator
 
-from app.core.verify import PASS, WARN
+from app.core.verify import PASS, WARN, expand_checks
 
 
 @dataclass
@@ -44,6 +45,9 @@ class CaptureRecord:
     subject: str | None = None
     set_header: dict | None = None
     set_claims: dict | None = None
+    # The JSON texts exactly as the token carried them (saves re-serialising, keeps fidelity).
+    set_header_text: str | None = None
+    set_claims_text: str | None = None
     rule: str | None = None
     duration_ms: float | None = None
 
@@ -58,58 +62,45 @@ class StoredCapture:
     repeat_of: int | None
 
 
-def _search_text(record: CaptureRecord) -> str:
-    parts = [record.method, record.path, record.query]
-    parts += [f"{k}: {v}" for k, v in record.headers]
-    if record.set_claims is not None:
-        parts.append(json.dumps(record.set_header, ensure_ascii=False))
-        parts.append(json.dumps(record.set_claims, ensure_ascii=False))
-    else:
-        parts.append(record.body[:65536].decode("utf-8", "replace"))
-    return "\n".join(parts)
+_INSERT = (
+    "INSERT INTO captures (received_at, origin, method, path, query, headers, body, body_size,"
+    " body_truncated, peer, content_type, kind, response_status, response_headers, response_body,"
+    " jti, issuer, event_types, subject, verdict, report, set_header, set_claims, rule, duration_ms,"
+    " repeat_of) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+    " (SELECT id FROM captures WHERE jti = ? AND kind = 'set' AND issuer IS ? ORDER BY id LIMIT 1))"
+    " RETURNING id, repeat_of"
+)
 
 
 def insert_capture(record: CaptureRecord):
-    """An operation for StoreWriter.run(): dedupe on jti, insert, index."""
+    """An operation for StoreWriter.run(): insert (indexes follow by trigger) and dedupe on jti.
+
+    Everything Python-heavy (JSON encoding) happens here, in the caller's thread; the
+    returned op only binds and steps, so the writer thread holds the GIL briefly."""
+    params = (
+        record.received_at, record.origin, record.method, record.path, record.query,
+        json.dumps(record.headers), record.body, record.body_size, int(record.body_truncated),
+        record.peer, record.content_type, record.kind, record.response_status,
+        json.dumps(record.response_headers), record.response_body, record.jti, record.issuer,
+        json.dumps(record.event_types), record.subject, record.verdict, json.dumps(record.report),
+        record.set_header_text or _dump(record.set_header), record.set_claims_text or _dump(record.set_claims),
+        record.rule, record.duration_ms, record.jti, record.issuer,
+    )
 
     def op(conn: sqlite3.Connection) -> StoredCapture:
-        repeat_of = None
+        capture_id, repeat_of = conn.execute(_INSERT, params).fetchone()
         status, body = record.response_status, record.response_body
-        report = record.report
-        if record.jti:
-            row = conn.execute(
-                "SELECT id, response_status, response_body, body = ? FROM captures"
-                " WHERE jti = ? AND kind = 'set' AND issuer IS ? ORDER BY id LIMIT 1",
-                (record.body, record.jti, record.issuer),
+        if repeat_of is not None:
+            first_status, same = conn.execute(
+                "SELECT response_status, body = ? FROM captures WHERE id = ?", (record.body, repeat_of)
             ).fetchone()
-            if row is not None:
-                repeat_of = row[0]
-                same = bool(row[3])
-                if same and row[1] == 202:
-                    status, body = 202, b""
-                report = _mark_repeat(report, repeat_of, same)
-        cur = conn.execute(
-            "INSERT INTO captures (received_at, origin, method, path, query, headers, body, body_size,"
-            " body_truncated, peer, content_type, kind, response_status, response_headers, response_body,"
-            " jti, issuer, event_types, subject, verdict, report, set_header, set_claims, repeat_of, rule,"
-            " duration_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                record.received_at, record.origin, record.method, record.path, record.query,
-                json.dumps(record.headers), record.body, record.body_size, int(record.body_truncated),
-                record.peer, record.content_type, record.kind, status,
-                json.dumps(record.response_headers), body, record.jti, record.issuer,
-                json.dumps(record.event_types), record.subject, record.verdict,
-                json.dumps(report), _dump(record.set_header), _dump(record.set_claims),
-                repeat_of, record.rule, record.duration_ms,
-            ),
-        )
-        capture_id = cur.lastrowid
-        if record.event_types:
-            conn.executemany(
-                "INSERT OR IGNORE INTO capture_event_types (event_type, capture_id) VALUES (?, ?)",
-                [(t, capture_id) for t in record.event_types],
+            if same and first_status == 202:
+                status, body = 202, b""  # RFC 8935: a repeat is answered as the first delivery was
+            conn.execute(
+                "UPDATE captures SET response_status = ?, response_body = ?, response_headers = ?, report = ? WHERE id = ?",
+                (status, body, json.dumps([] if status == 202 else record.response_headers),
+                 json.dumps(_mark_repeat(record.report, repeat_of, bool(same))), capture_id),
             )
-        conn.execute("INSERT INTO captures_fts (rowid, text) VALUES (?, ?)", (capture_id, _search_text(record)))
         return StoredCapture(capture_id, status, body, repeat_of)
 
     return op
@@ -118,7 +109,7 @@ def insert_capture(record: CaptureRecord):
 def _mark_repeat(report: dict[str, Any], repeat_of: int, same: bool) -> dict[str, Any]:
     report = dict(report)
     checks = []
-    for check in report.get("checks", []):
+    for check in expand_checks(report.get("checks", [])):
         if check["name"] == "jti" and check["status"] == PASS:
             detail = (
                 f"repeat of capture #{repeat_of} (same jti); answered as the first delivery was"
@@ -180,9 +171,13 @@ class CaptureFilter:
 
 
 def fts_query(text: str) -> str:
-    """Turn free text into an FTS5 query of quoted prefix terms (no FTS syntax leaks through)."""
-    terms = [t for t in text.replace('"', " ").split() if t]
-    return " ".join(f'"{t}"*' for t in terms)
+    """Free text -> an FTS5 query: every word (as the unicode61 tokenizer cuts them) must
+    appear, each as a prefix. Quoting each term keeps FTS syntax from leaking through;
+    the index keeps no positions (detail=none, a smaller and faster index), so
+    'jane.doe' means 'jane* AND doe*' rather than a phrase."""
+    terms = re.findall(r"\w+", text)
+    return " ".join(f'"{t}"*' for t in terms) or '""'
+
 
 
 def iter_captures(conn: sqlite3.Connection, flt: CaptureFilter | None = None, *, batch: int = 500) -> Iterator[dict]:
@@ -217,6 +212,7 @@ def row_to_dict(row: tuple) -> dict[str, Any]:
     d["response_headers"] = [tuple(h) for h in json.loads(d["response_headers"] or "[]")]
     d["event_types"] = json.loads(d["event_types"])
     d["report"] = json.loads(d["report"])
+    d["report"]["checks"] = expand_checks(d["report"].get("checks", []))
     d["set_header"] = json.loads(d["set_header"]) if d["set_header"] else None
     d["set_claims"] = json.loads(d["set_claims"]) if d["set_claims"] else None
     d["body_truncated"] = bool(d["body_truncated"])

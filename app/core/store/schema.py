@@ -55,7 +55,16 @@ MIGRATIONS: list[tuple[int, str]] = [
             capture_id  INTEGER NOT NULL,
             PRIMARY KEY (event_type, capture_id)
         ) WITHOUT ROWID;
-        CREATE VIRTUAL TABLE captures_fts USING fts5(text, content='', tokenize='unicode61');
+        CREATE VIRTUAL TABLE captures_fts USING fts5(text, content='', detail='none', tokenize='unicode61');
+        -- Index maintenance runs inside the INSERT's own step: one round trip per capture
+        -- from Python (each round trip hands the GIL over; see store/writer.py).
+        CREATE TRIGGER captures_index AFTER INSERT ON captures BEGIN
+            INSERT OR IGNORE INTO capture_event_types (event_type, capture_id)
+                SELECT value, new.id FROM json_each(new.event_types);
+            INSERT INTO captures_fts (rowid, text) VALUES (new.id,
+                new.method || ' ' || new.path || ' ' || new.query || ' ' || new.headers || ' ' ||
+                coalesce(new.set_header || ' ' || new.set_claims, CAST(substr(new.body, 1, 65536) AS TEXT), ''));
+        END;
         CREATE TABLE trusted_issuers (
             issuer    TEXT PRIMARY KEY,
             jwks_url  TEXT,
@@ -128,4 +137,12 @@ def open_workspace(path: str | os.PathLike[str]) -> sqlite3.Connection:
 
 
 def _statements(script: str) -> list[str]:
-    return [s.strip() for s in script.split(";") if s.strip()]
+    """Split a migration script into statements (a trigger body stays whole)."""
+    statements, current = [], ""
+    for piece in script.split(";"):
+        current += piece + ";"
+        if sqlite3.complete_statement(current):
+            if current.strip(" \n;"):
+                statements.append(current.strip())
+            current = ""
+    return statements
