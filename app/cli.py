@@ -42,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     hl.add_argument("--audience", action="append", default=[])
     hl.add_argument("--receiver-token")
     hl.add_argument("--body-limit", type=int, default=1024 * 1024, help="bytes (default 1 MiB)")
+    hl.add_argument("--fault-rules", type=Path, metavar="FILE",
+                    help="JSON fault rules for the receiver (format in app/core/faults.py and the README)")
     hl.add_argument("-v", "--verbose", action="store_true")
 
     ex = sub.add_parser("export", help="print captures as JSON lines")
@@ -81,7 +83,13 @@ def run_headless(args) -> int:
 
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from app.core.faults import FaultRuleError, FaultRules
+
     workspace = (args.workspace or default_workspace_path()).resolve()
+    try:
+        fault_rules = FaultRules.load(str(args.fault_rules)) if args.fault_rules else None
+    except FaultRuleError as exc:
+        raise CliError(str(exc)) from None
     config = EngineConfig(
         workspace=workspace,
         host=args.host,
@@ -91,6 +99,7 @@ def run_headless(args) -> int:
         audiences=tuple(args.audience),
         trust_issuers=list(args.trust_issuer),
         body_limit=args.body_limit,
+        fault_rules=fault_rules,
     )
 
     async def serve() -> int:

@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 
 from app.core.bus import Bus, Changed, EngineProblem, ServerListening
+from app.core.faults import FaultRuleError, FaultRules
 from app.core.receiver import Receiver, ReceiverConfig
 from app.core.store.schema import open_workspace
 from app.core.store.writer import StoreWriter
@@ -36,6 +37,7 @@ class EngineConfig:
     audiences: tuple[str, ...] = ()
     trust_issuers: list[tuple[str, str | None]] = field(default_factory=list)
     body_limit: int = 1024 * 1024
+    fault_rules: FaultRules | None = None  # None: use the rules saved in the workspace
 
 
 class Engine:
@@ -74,6 +76,15 @@ class Engine:
             self.trust,
             self.bus,
         )
+        if self.config.fault_rules is not None:
+            self.receiver.faults = self.config.fault_rules
+        else:
+            row = conn.execute("SELECT value FROM settings WHERE key = 'fault_rules'").fetchone()
+            if row:
+                try:
+                    self.receiver.faults = FaultRules.from_json(json.loads(row[0]))
+                except (FaultRuleError, ValueError) as exc:
+                    self.bus.publish(EngineProblem("saved fault rules are unusable", str(exc)))
         url = await self.receiver.start()
         self.bus.publish(ServerListening("receiver", url))
         for entry in self.trust.issuers:
@@ -133,6 +144,15 @@ class Engine:
         self.trust.forget(issuer)
         await self.writer.run(lambda conn: conn.execute("DELETE FROM trusted_issuers WHERE issuer = ?", (issuer,)))
         self.bus.publish(Changed("issuers", (issuer,)))
+
+    async def set_fault_rules(self, rules: FaultRules) -> None:
+        """Replace the receiver's fault rules (applied to the next request) and save them."""
+        self.receiver.faults = rules
+        text = json.dumps(rules.to_json())
+        await self.writer.run(lambda conn: conn.execute(
+            "INSERT INTO settings (key, value) VALUES ('fault_rules', ?)"
+            " ON CONFLICT(key) DO UPDATE SET value = excluded.value", (text,)))
+        self.bus.publish(Changed("fault_rules"))
 
     def ready_info(self) -> dict:
         info = {"event": "ready", "receiver_url": self.receiver.url}

@@ -23,6 +23,7 @@ from typing import Callable
 from aiohttp import web
 
 from app.core.bus import Bus, CaptureStored
+from app.core.faults import FaultRules, RequestFacts
 from app.core.jose import decode_compact
 from app.core.store.captures import CaptureRecord, insert_capture
 from app.core.store.writer import StoreWriter
@@ -71,6 +72,7 @@ class Receiver:
         self._clock = clock
         self._runner: web.AppRunner | None = None
         self.stats = ReceiverStats()
+        self.faults = FaultRules()
         self.port: int | None = None
         # stream_id -> states of verification requests still awaiting their SET
         self.expected_states: dict[str, set[str]] = {}
@@ -128,13 +130,25 @@ class Receiver:
         if is_set:
             record.kind = "set"
         status, answer = self._gate(request, record, media_type)
-        if status is None and is_set:
-            status, answer = await self._verify(record, media_type)
-        elif status is None:
-            status, answer = 200, b""
+        decision = None
+        if status is None:
+            if is_set:
+                status, answer = await self._verify(record, media_type)
+            else:
+                status, answer = 200, b""
+            if self.faults.rules:
+                decision = self.faults.decide(_facts(request, record, media_type))
         record.response_status = status
         record.response_body = answer
         record.response_headers = _answer_headers(status, answer)
+        if decision is not None:
+            record.rule = decision.rule
+            if decision.close:
+                record.response_status, record.response_body, record.response_headers = None, b"", []
+            elif decision.status is not None:
+                record.response_status = decision.status
+                record.response_body = decision.body
+                record.response_headers = list(decision.headers)
         record.duration_ms = (time.perf_counter() - started) * 1000
         try:
             stored = await self._writer.run(insert_capture(record))
@@ -149,6 +163,17 @@ class Receiver:
         self._bus.publish(
             CaptureStored(stored.id, record.kind, record.verdict, stored.response_status, tuple(record.event_types))
         )
+        if decision is not None:
+            if decision.delay_ms:
+                await asyncio.sleep(decision.delay_ms / 1000)
+            if decision.close:
+                request.transport.close()  # the sender sees the connection drop, no answer
+                return web.Response(status=204)  # never reaches the wire
+            if decision.status is not None:
+                response = web.Response(status=decision.status, body=decision.body or None)
+                for name, value in decision.headers:
+                    response.headers[name] = value
+                return response
         return _response(stored.response_status, stored.response_body)
 
     async def _read_body(self, request: web.Request) -> tuple[bytes, int, bool]:
@@ -231,11 +256,28 @@ class Receiver:
             return 202, b""
         return 400, _err(report.err, report.description or report.err)
 
-    def _count(self, status: int) -> None:
+    def _count(self, status: int | None) -> None:
         self.stats.requests += 1
-        if status >= 300:
+        if status is None or status >= 300:
             self.stats.failures += 1
         self.stats.by_status[status] = self.stats.by_status.get(status, 0) + 1
+
+
+def _facts(request: web.Request, record: CaptureRecord, media_type: str) -> RequestFacts:
+    event_types = tuple(record.event_types)
+    if not event_types and media_type == "application/json" and len(record.body) < 65536:
+        try:  # Stripe/Svix-style webhooks name their event in a top-level "type"
+            kind = json.loads(record.body).get("type")
+            event_types = (kind,) if isinstance(kind, str) else ()
+        except (ValueError, AttributeError):
+            pass
+    return RequestFacts(
+        method=request.method,
+        path=request.path,
+        headers={k.lower(): v for k, v in record.headers},
+        event_types=event_types,
+        issuer=record.issuer,
+    )
 
 
 def _subject_summary(claims: dict, events) -> str | None:

@@ -94,7 +94,7 @@ def insert_capture(record: CaptureRecord):
             first_status, same = conn.execute(
                 "SELECT response_status, body = ? FROM captures WHERE id = ?", (record.body, repeat_of)
             ).fetchone()
-            if same and first_status == 202:
+            if same and first_status == 202 and record.rule is None:
                 status, body = 202, b""  # RFC 8935: a repeat is answered as the first delivery was
             conn.execute(
                 "UPDATE captures SET response_status = ?, response_body = ?, response_headers = ?, report = ? WHERE id = ?",
