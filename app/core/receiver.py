@@ -29,6 +29,7 @@ from app.core.store.captures import CaptureRecord, insert_capture
 from app.core.store.writer import StoreWriter
 from app.core.subjects import describe_subject, normalize_subject
 from app.core.trust import TrustStore
+from app.core.webhooks import delivery_key
 from app.core.verify import SKIP, UNVERIFIED, WARN, Check, SetContext, VerificationReport, verify_set
 
 log = logging.getLogger(__name__)
@@ -136,6 +137,7 @@ class Receiver:
                 status, answer = await self._verify(record, media_type)
             else:
                 status, answer = 200, b""
+                record.delivery_key = delivery_key({k.lower(): v for k, v in headers}, body, media_type)
             if self.faults.rules:
                 decision = self.faults.decide(_facts(request, record, media_type))
         record.response_status = status

@@ -76,3 +76,23 @@ async def test_headless_fault_rules_file_and_bad_file(tmp_path):
     result = subprocess.run([sys.executable, "-m", "app", "headless", "--workspace", str(tmp_path / "h.signalscope"),
                              "--fault-rules", str(rules)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "rule 'x'" in result.stderr and "status" in result.stderr
+
+
+async def test_a_foreign_senders_retry_schedule_is_measured(engine, peer):
+    from app.core.timeline import observed_groups, observed_timeline
+
+    await engine.set_fault_rules(FaultRules.from_json([{"name": "down", "status": 503, "times": 2}]))
+    token = peer.set()
+    for pause in (0.0, 0.2, 0.4):
+        await asyncio.sleep(pause)
+        await post(engine.receiver.url, token)
+    for _ in range(2):  # a Standard Webhooks sender retrying one message
+        await post(engine.receiver.url, b'{"type": "x"}', {"Content-Type": "application/json", "webhook-id": "msg_1"})
+    conn = sqlite3.connect(engine.config.workspace)
+    groups = {key: count for key, count, _ in observed_groups(conn)}
+    jti = conn.execute("SELECT jti FROM captures WHERE kind = 'set' LIMIT 1").fetchone()[0]
+    assert groups == {jti: 3, "webhook-id:msg_1": 2}
+    timeline = observed_timeline(conn, jti)
+    assert [a.status for a in timeline.attempts] == [503, 503, 202]
+    assert [round(g.seconds, 1) for g in timeline.gaps] == [0.2, 0.4]
+    assert timeline.attempts[0].detail["rule"] == "down"

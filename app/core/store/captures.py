@@ -40,6 +40,7 @@ class CaptureRecord:
     content_type: str | None = None
     origin: str = "push"
     jti: str | None = None
+    delivery_key: str | None = None  # what a sender keeps across retries: jti, webhook-id, X-GitHub-Delivery...
     issuer: str | None = None
     event_types: list[str] = field(default_factory=list)
     subject: str | None = None
@@ -66,7 +67,7 @@ _INSERT = (
     "INSERT INTO captures (received_at, origin, method, path, query, headers, body, body_size,"
     " body_truncated, peer, content_type, kind, response_status, response_headers, response_body,"
     " jti, issuer, event_types, subject, verdict, report, set_header, set_claims, rule, duration_ms,"
-    " repeat_of) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+    " delivery_key, repeat_of) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
     " (SELECT id FROM captures WHERE jti = ? AND kind = 'set' AND issuer IS ? ORDER BY id LIMIT 1))"
     " RETURNING id, repeat_of"
 )
@@ -84,7 +85,7 @@ def insert_capture(record: CaptureRecord):
         json.dumps(record.response_headers), record.response_body, record.jti, record.issuer,
         json.dumps(record.event_types), record.subject, record.verdict, json.dumps(record.report),
         record.set_header_text or _dump(record.set_header), record.set_claims_text or _dump(record.set_claims),
-        record.rule, record.duration_ms, record.jti, record.issuer,
+        record.rule, record.duration_ms, record.delivery_key or record.jti, record.jti, record.issuer,
     )
 
     def op(conn: sqlite3.Connection) -> StoredCapture:
@@ -130,7 +131,7 @@ def _dump(value: Any) -> str | None:
 COLUMNS = (
     "id, received_at, origin, method, path, query, headers, body, body_size, body_truncated, peer,"
     " content_type, kind, response_status, response_headers, response_body, jti, issuer, event_types,"
-    " subject, verdict, report, set_header, set_claims, repeat_of, rule, duration_ms"
+    " subject, verdict, report, set_header, set_claims, repeat_of, rule, duration_ms, delivery_key"
 )
 
 
@@ -271,6 +272,7 @@ def export_event(capture: dict[str, Any]) -> dict[str, Any]:
         else {"header": capture["set_header"], "claims": claims},
         "event_types": capture["event_types"],
         "jti": capture["jti"],
+        "delivery_key": capture["delivery_key"],
         "issuer": capture["issuer"],
         "subject": capture["subject"],
         "repeat_of": capture["repeat_of"],

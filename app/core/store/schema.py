@@ -35,6 +35,7 @@ MIGRATIONS: list[tuple[int, str]] = [
             response_headers TEXT,
             response_body    BLOB,
             jti              TEXT,
+            delivery_key     TEXT,
             issuer           TEXT,
             event_types      TEXT NOT NULL DEFAULT '[]',
             subject          TEXT,
@@ -50,6 +51,7 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX captures_issuer ON captures(issuer, id);
         CREATE INDEX captures_kind ON captures(kind, id);
         CREATE INDEX captures_jti ON captures(jti);
+        CREATE INDEX captures_delivery_key ON captures(delivery_key, id);
         CREATE TABLE capture_event_types (
             event_type  TEXT NOT NULL,
             capture_id  INTEGER NOT NULL,
