@@ -412,7 +412,10 @@ def _check_verification_state(report: VerificationReport, claims: dict, events: 
     sub = claims.get("sub_id") if isinstance(claims.get("sub_id"), dict) else {}
     stream_id = sub.get("id", "")
     state = verification.get("state")
-    pending = expected.get(stream_id, set())
+    if stream_id not in expected:
+        report.add("verification_state", SKIP, f"no verification request from Signalscope is pending for stream {stream_id}")
+        return
+    pending = expected[stream_id]
     if state is None:
         report.add("verification_state", PASS, "transmitter-initiated verification (no state)")
     elif state in pending:

@@ -230,3 +230,15 @@ def test_rfc7515_example_with_a_flipped_signature_bit_fails():
     bad = head + "." + ("E" if sig[0] != "E" else "F") + sig[1:]
     keys = IssuerKeySet("joe", {}, [JWK(**jwk)], "RFC 7515")
     assert check(verify_set(decode_compact(bad), SetContext(now=1300819380, keys=keys)), "signature").status == "fail"
+
+
+VERIFICATION = "https://schemas.openid.net/secevent/ssf/event-type/verification"
+
+
+def test_verification_state_is_checked_only_for_streams_we_asked():
+    peer = PeerIssuer()
+    token = peer.set(event=VERIFICATION, payload={"state": "abc"}, sub_id={"format": "opaque", "id": "s1"})
+    assert check(run(token, peer, expected_states={"s1": {"abc"}}), "verification_state").status == "pass"
+    mismatch = run(token, peer, expected_states={"s1": {"xyz"}})
+    assert check(mismatch, "verification_state").status == "fail" and mismatch.err == "invalid_state"
+    assert check(run(token, peer, expected_states={"other": {"abc"}}), "verification_state").status == "skip"
