@@ -49,6 +49,28 @@ class Changed:
     ids: tuple[Any, ...] = field(default_factory=tuple)
 
 
+@dataclass(frozen=True)
+class DeliveryChanged:
+    """A delivery (simulator push/poll, replay) was attempted or changed state."""
+
+    delivery_id: int
+    stream_id: str | None
+    state: str
+    attempt: int = 0
+    status: int | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class TransmitterExchange:
+    """The simulator answered a management, poll or control request."""
+
+    method: str
+    path: str
+    status: int
+    notes: tuple[str, ...] = ()
+
+
 Subscriber = Callable[[object], None]
 
 

@@ -22,6 +22,9 @@ from app.core.faults import FaultRuleError, FaultRules
 from app.core.receiver import Receiver, ReceiverConfig
 from app.core.store.schema import open_workspace
 from app.core.store.writer import StoreWriter
+from app.core.transmitter import Transmitter, TransmitterSettings
+from app.core.transmitter.delivery import Clock
+from app.core.transmitter.server import TransmitterServer
 from app.core.trust import TrustError, TrustStore
 
 log = logging.getLogger(__name__)
@@ -38,6 +41,9 @@ class EngineConfig:
     trust_issuers: list[tuple[str, str | None]] = field(default_factory=list)
     body_limit: int = 1024 * 1024
     fault_rules: FaultRules | None = None  # None: use the rules saved in the workspace
+    transmitter: bool = True  # run the transmitter simulator
+    transmitter_settings: TransmitterSettings = field(default_factory=TransmitterSettings)
+    clock: Clock | None = None  # the simulator's clock (tests: ManualClock; watching policies: ScaledClock)
 
 
 class Engine:
@@ -48,6 +54,8 @@ class Engine:
         self.http: httpx.AsyncClient | None = None
         self.trust: TrustStore | None = None
         self.receiver: Receiver | None = None
+        self.transmitter: Transmitter | None = None
+        self.transmitter_server: TransmitterServer | None = None
         self._tasks: set[asyncio.Task] = set()
 
     async def start(self) -> None:
@@ -87,11 +95,33 @@ class Engine:
                     self.bus.publish(EngineProblem("saved fault rules are unusable", str(exc)))
         url = await self.receiver.start()
         self.bus.publish(ServerListening("receiver", url))
+        if self.config.transmitter:
+            await self._start_transmitter(conn)
         for entry in self.trust.issuers:
             self.spawn(self._prefetch_keys(entry.issuer), name=f"prefetch-keys {entry.issuer}")
 
+    async def _start_transmitter(self, conn) -> None:
+        settings = self.config.transmitter_settings
+        settings.host = self.config.host
+        settings.port = self.config.transmitter_port
+        if settings.default_aud is None and self.config.audiences:
+            settings.default_aud = self.config.audiences[0]  # so our own receiver accepts the simulator's SETs
+        self.transmitter = Transmitter(settings, self.writer, self.bus, clock=self.config.clock)
+        self.transmitter_server = TransmitterServer(self.transmitter, self.bus, lambda: conn)
+        base = await self.transmitter_server.start(settings.host, settings.port)
+        await self.transmitter.start(conn, base)
+        # Our receiver trusts the simulator (in memory only: its port, so its issuer, changes per run).
+        self.trust.trust(self.transmitter.issuer, jwks_url=f"{base}/jwks.json")
+        self.bus.publish(ServerListening("transmitter", base))
+
     async def stop(self) -> None:
         """Stop serving, finish queued writes, close everything (safe to call twice)."""
+        if self.transmitter_server is not None:
+            await self.transmitter_server.stop()
+            self.transmitter_server = None
+        if self.transmitter is not None:
+            await self.transmitter.stop()
+            self.transmitter = None
         if self.receiver is not None:
             await self.receiver.stop()
         for task in list(self._tasks):
@@ -156,5 +186,9 @@ class Engine:
 
     def ready_info(self) -> dict:
         info = {"event": "ready", "receiver_url": self.receiver.url}
+        if self.transmitter is not None:
+            info["transmitter_url"] = self.transmitter.base_url
+            info["transmitter_issuer"] = self.transmitter.issuer
+            info["management_token"] = self.transmitter.management_token
         info["workspace"] = str(self.config.workspace)
         return info

@@ -40,6 +40,8 @@ SSF_OWN_EVENTS = (
     "https://schemas.openid.net/secevent/ssf/event-type/stream-updated",
 )
 
+STALE_AFTER = 86400.0  # an iat older than this warns
+
 # Which RFC 8935 error a failed check maps to.
 ERROR_FOR_CHECK = {
     "jws_parse": "invalid_request",
@@ -234,6 +236,8 @@ def verify_set(token: DecodedToken, ctx: SetContext) -> VerificationReport:
         report.add("iat", FAIL, f"'iat' must be a NumericDate (number), got {type(iat).__name__}")
     elif iat > ctx.now + ctx.max_skew:
         report.add("iat", FAIL, f"'iat' is {iat - ctx.now:.0f} s in the future (allowed skew {ctx.max_skew:.0f} s)")
+    elif ctx.now - iat > STALE_AFTER:
+        report.add("iat", WARN, f"issued {(ctx.now - iat) / 3600:.0f} h ago: a stale SET (a late retry, or a replay)")
     else:
         report.add("iat", PASS, f"issued {ctx.now - iat:.0f} s ago")
 

@@ -128,6 +128,14 @@ def test_iat_in_the_future_beyond_skew_fails():
     assert report.err == "invalid_request"
 
 
+def test_iat_days_in_the_past_warns_as_stale_but_stays_valid():
+    peer = PeerIssuer()
+    report = run(peer.set(iat=int(time.time()) - 3 * 86400), peer)
+    assert check(report, "iat").status == "warn"
+    assert "stale" in check(report, "iat").detail
+    assert report.verdict == "valid"
+
+
 def test_missing_jti_fails():
     peer = PeerIssuer()
     claims = peer.claims()

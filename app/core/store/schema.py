@@ -79,6 +79,78 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         """,
     ),
+    (
+        2,
+        """
+        -- The transmitter simulator: its signing keys, streams, subjects, deliveries and attempts.
+        CREATE TABLE signing_keys (
+            kid          TEXT PRIMARY KEY,
+            alg          TEXT NOT NULL,
+            private_jwk  TEXT NOT NULL,
+            created_at   REAL NOT NULL,
+            retired_at   REAL,
+            expires_at   REAL
+        );
+        CREATE TABLE streams (
+            stream_id    TEXT PRIMARY KEY,
+            config       TEXT NOT NULL,
+            status       TEXT NOT NULL DEFAULT 'enabled',
+            reason       TEXT,
+            policy       TEXT NOT NULL DEFAULT 'simulator',
+            faults       TEXT NOT NULL DEFAULT '{}',
+            created_at   REAL NOT NULL,
+            updated_at   REAL NOT NULL,
+            last_verification_at REAL
+        );
+        CREATE TABLE stream_subjects (
+            stream_id    TEXT NOT NULL,
+            subject      TEXT NOT NULL,
+            verified     INTEGER NOT NULL DEFAULT 1,
+            removed      INTEGER NOT NULL DEFAULT 0,
+            changed_at   REAL NOT NULL,
+            PRIMARY KEY (stream_id, subject)
+        ) WITHOUT ROWID;
+        CREATE TABLE deliveries (
+            id               INTEGER PRIMARY KEY,
+            stream_id        TEXT,
+            jti              TEXT NOT NULL,
+            event_type       TEXT,
+            body             BLOB NOT NULL,
+            mode             TEXT NOT NULL,            -- push | poll
+            http_method      TEXT NOT NULL DEFAULT 'POST',
+            request_headers  TEXT,                     -- JSON pairs; NULL: the RFC 8935 SET headers
+            endpoint         TEXT,
+            state            TEXT NOT NULL,
+            held             INTEGER NOT NULL DEFAULT 0,
+            created_at       REAL NOT NULL,
+            next_attempt_at  REAL,
+            policy           TEXT NOT NULL,
+            faults           TEXT NOT NULL DEFAULT '[]',
+            err              TEXT,
+            reason           TEXT,
+            source           TEXT NOT NULL DEFAULT 'simulator'
+        );
+        CREATE INDEX deliveries_due ON deliveries(state, next_attempt_at);
+        CREATE INDEX deliveries_stream ON deliveries(stream_id, id);
+        CREATE INDEX deliveries_jti ON deliveries(jti);
+        CREATE TABLE attempts (
+            delivery_id      INTEGER NOT NULL,
+            n                INTEGER NOT NULL,
+            started_at       REAL NOT NULL,
+            ended_at         REAL,
+            status           INTEGER,
+            error            TEXT,
+            latency_ms       REAL,
+            response_headers TEXT,
+            response_body    TEXT,
+            retry_after      REAL,
+            next_retry_at    REAL,
+            outcome          TEXT,
+            reason           TEXT,
+            PRIMARY KEY (delivery_id, n)
+        ) WITHOUT ROWID;
+        """,
+    ),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

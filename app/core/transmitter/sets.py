@@ -1,0 +1,107 @@
+"""Building and signing the simulator's SETs (SSF 1.0 section 4), with fault knobs.
+
+A clean SET has header `typ: secevent+jwt`, `alg` and `kid`; claims `iss`, `iat`,
+`jti`, `aud` (the stream's), `txn`, a top-level `sub_id` and `events` with exactly
+one event; never `sub` or `exp`. Each fault knob breaks one of these on purpose, the
+way real transmitters get them wrong, so a receiver under test can be checked
+against every failure it must detect. Signing is jwcrypto's.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from jwcrypto import jwk, jws
+from jwcrypto.common import base64url_decode, base64url_encode
+
+from app.core.transmitter.keys import SigningKey, generate_key
+
+# fault -> (what it does, the receiver check that should catch it)
+FAULTS: dict[str, tuple[str, str | None]] = {
+    "unknown_key": ("signed with a key whose kid is not in the JWKS", "key"),
+    "bad_signature": ("the signature's bytes are corrupted", "signature"),
+    "wrong_aud": ("aud names another receiver", "audience"),
+    "wrong_iss": ("iss names another issuer", "issuer"),
+    "iat_future": ("iat one hour in the future", "iat"),
+    "iat_past": ("iat 30 days in the past (a stale SET)", "iat"),
+    "repeat_jti": ("reuses the jti of the stream's previous SET", "jti"),
+    "omit_typ": ("no typ header", "typ"),
+    "alg_confusion": ("HS256 keyed with the transmitter's public key (alg confusion)", "key"),
+    "legacy_shape": ("SSE ID1 shape: subject inside the event, no top-level sub_id", "sub_id"),
+    "shuffle": ("the SETs of one emit are delivered in random order", None),
+    "duplicate": ("each SET is delivered twice", None),
+}
+WRONG_AUD = "https://wrong-audience.invalid/"
+WRONG_ISS = "https://wrong-issuer.invalid/"
+
+
+class FaultError(ValueError):
+    pass
+
+
+def check_faults(names: Any) -> list[str]:
+    if names is None:
+        return []
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise FaultError("'faults' must be an array of fault names")
+    unknown = [n for n in names if n not in FAULTS]
+    if unknown:
+        raise FaultError(f"unknown fault(s) {', '.join(unknown)}; known: {', '.join(FAULTS)}")
+    return list(dict.fromkeys(names))
+
+
+@dataclass
+class SetRequest:
+    issuer: str
+    aud: str | list[str]
+    event_type: str
+    payload: dict[str, Any]
+    sub_id: dict[str, Any]
+    now: float
+    jti: str | None = None
+    txn: str | None = None
+
+
+def build_claims(req: SetRequest, faults: list[str] = ()) -> dict[str, Any]:
+    claims: dict[str, Any] = {
+        "iss": WRONG_ISS if "wrong_iss" in faults else req.issuer,
+        "iat": int(req.now) + (3600 if "iat_future" in faults else 0) - (30 * 86400 if "iat_past" in faults else 0),
+        "jti": req.jti or secrets.token_hex(16),
+        "aud": WRONG_AUD if "wrong_aud" in faults else req.aud,
+        "txn": req.txn or secrets.token_hex(8),
+        "sub_id": req.sub_id,
+        "events": {req.event_type: dict(req.payload)},
+    }
+    if "legacy_shape" in faults:
+        del claims["sub_id"]
+        legacy = dict(req.sub_id)
+        if legacy.get("format") == "complex":
+            legacy.pop("format")  # SSE ID1 complex subjects had no format member
+        claims["events"][req.event_type]["subject"] = legacy
+    return claims
+
+
+def sign(claims: dict[str, Any], key: SigningKey, faults: list[str] = ()) -> str:
+    header: dict[str, Any] = {"alg": key.alg, "typ": "secevent+jwt", "kid": key.kid}
+    signer: jwk.JWK = key.key
+    if "unknown_key" in faults:
+        stranger = generate_key(key.alg, kid=f"unknown-{secrets.token_hex(4)}")
+        signer, header["kid"] = stranger, stranger["kid"]
+    if "alg_confusion" in faults:
+        pem = key.key.export_to_pem(private_key=False)
+        signer = jwk.JWK(kty="oct", k=base64url_encode(pem))
+        header["alg"] = "HS256"
+    if "omit_typ" in faults:
+        del header["typ"]
+    token = jws.JWS(json.dumps(claims, separators=(",", ":")).encode())
+    token.add_signature(signer, alg=header["alg"], protected=json.dumps(header, separators=(",", ":")))
+    compact = token.serialize(compact=True)
+    if "bad_signature" in faults:
+        head, payload, signature = compact.split(".")
+        raw = bytearray(base64url_decode(signature))
+        raw[len(raw) // 2] ^= 0xFF
+        compact = f"{head}.{payload}.{base64url_encode(bytes(raw))}"
+    return compact
