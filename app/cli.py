@@ -44,12 +44,22 @@ def build_parser() -> argparse.ArgumentParser:
     hl.add_argument("--body-limit", type=int, default=1024 * 1024, help="bytes (default 1 MiB)")
     hl.add_argument("--fault-rules", type=Path, metavar="FILE",
                     help="JSON fault rules for the receiver (format in app/core/faults.py and the README)")
+    hl.add_argument("--no-transmitter", action="store_true", help="run the receiver only")
+    hl.add_argument("--key-alg", default="ES256", choices=["ES256", "RS256", "PS256", "EdDSA"],
+                    help="the simulator's signing algorithm (default ES256)")
+    hl.add_argument("--issuer-path", default="", help="path of the simulator's issuer URL, e.g. /tenant1")
+    hl.add_argument("--default-subjects", default="ALL", choices=["ALL", "NONE"])
+    hl.add_argument("--time-scale", type=float, default=1.0,
+                    help="run the simulator's clock this many times faster (retry schedules in compressed time)")
     hl.add_argument("-v", "--verbose", action="store_true")
 
     ex = sub.add_parser("export", help="print captures as JSON lines")
     ex.add_argument("--workspace", type=Path, required=True)
     ex.add_argument("--kind", choices=["events", "deliveries"], default="events")
     ex.add_argument("--after-id", type=int, default=None, help="only captures with a larger id")
+    from app.cli_emit import add_emit_parser
+
+    add_emit_parser(sub)
     return parser
 
 
@@ -61,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
             return run_headless(args)
         if command == "export":
             return run_export(args)
+        if command == "emit":
+            from app.cli_emit import run_emit
+
+            return run_emit(args)
         if command == "gui":
             from app.ui.launch import launch_gui  # imported late: headless never loads Qt
 
@@ -79,6 +93,8 @@ class CliError(Exception):
 
 def run_headless(args) -> int:
     from app.core.engine import Engine, EngineConfig
+    from app.core.transmitter import TransmitterSettings
+    from app.core.transmitter.delivery import ScaledClock
     from app.core.store.schema import WorkspaceError, default_workspace_path
 
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
@@ -86,6 +102,8 @@ def run_headless(args) -> int:
     from app.core.faults import FaultRuleError, FaultRules
 
     workspace = (args.workspace or default_workspace_path()).resolve()
+    if not args.time_scale > 0:
+        raise CliError("--time-scale must be a positive number")
     try:
         fault_rules = FaultRules.load(str(args.fault_rules)) if args.fault_rules else None
     except FaultRuleError as exc:
@@ -100,6 +118,10 @@ def run_headless(args) -> int:
         trust_issuers=list(args.trust_issuer),
         body_limit=args.body_limit,
         fault_rules=fault_rules,
+        transmitter=not args.no_transmitter,
+        transmitter_settings=TransmitterSettings(key_alg=args.key_alg, issuer_path=args.issuer_path,
+                                                 default_subjects=args.default_subjects),
+        clock=ScaledClock(args.time_scale) if args.time_scale != 1.0 else None,
     )
 
     async def serve() -> int:
@@ -130,12 +152,15 @@ def run_export(args) -> int:
     if not args.workspace.exists():
         raise CliError(f"no workspace at {args.workspace}")
     conn = connect(args.workspace, readonly=True)
+    if conn.execute("PRAGMA user_version").fetchone()[0] < 2 and args.kind == "deliveries":
+        conn.close()
+        return 0  # a workspace from before the simulator has no deliveries
     try:
         if args.kind == "events":
             for capture in iter_captures(conn, CaptureFilter(after_id=args.after_id)):
                 sys.stdout.write(json.dumps(export_event(capture)) + "\n")
         else:
-            from app.core.store import deliveries  # provided by the transmitter simulator
+            from app.core.store import deliveries
 
             for line in deliveries.export_lines(conn):
                 sys.stdout.write(json.dumps(line) + "\n")
