@@ -376,12 +376,12 @@ class Transmitter:
         faults = list(dict.fromkeys([*stream.faults.get("faults", []), *emit_faults]))
         now = self.clock.now()
         tokens = []
-        for _ in range(count):
+        for index in range(count):
             jti = self._last_jti.get(stream.stream_id) if "repeat_jti" in faults else None
             claims = setlib.build_claims(setlib.SetRequest(self.issuer, stream.aud, uri, payload, subject, now,
                                                            jti=jti, txn=txn), faults)
             self._last_jti[stream.stream_id] = claims["jti"]
-            tokens.append((claims["jti"], setlib.sign(claims, self.keys.active, faults)))
+            tokens.append((claims["jti"], setlib.sign(claims, self.keys.active, faults), index))
         if "shuffle" in faults:
             self._rng.shuffle(tokens)
         if "duplicate" in faults:
@@ -389,7 +389,7 @@ class Transmitter:
         held = stream.status == "paused"
         mode = "push" if stream.is_push else "poll"
         items = [store.NewDelivery(stream.stream_id, jti, uri, token.encode(), mode, stream.delivery.get("endpoint_url"),
-                                   now, stream.policy, faults, held=held) for jti, token in tokens]
+                                   now, stream.policy, faults, held=held) for jti, token, _ in tokens]
         ids = await self._writer.run(store.insert_deliveries(items))
         for delivery_id, item in zip(ids, items):
             if mode == "push" and not held:
@@ -398,8 +398,9 @@ class Transmitter:
         if mode == "poll" and not held:
             self.poll.notify(stream.stream_id)
         self._bus.publish(Changed("deliveries", tuple(ids)))
-        return [{"stream_id": stream.stream_id, "delivery_id": i, "jti": jti, "held": held}
-                for i, (jti, _) in zip(ids, tokens)]
+        # batch_index: the SET's place in the batch as built (shuffle changes the delivery order only)
+        return [{"stream_id": stream.stream_id, "delivery_id": i, "jti": jti, "batch_index": index, "held": held}
+                for i, (jti, _, index) in zip(ids, tokens)]
 
     # -- keys -------------------------------------------------------------------------
     async def rotate_key(self, *, alg: str | None = None, grace: float = DEFAULT_GRACE) -> str:
