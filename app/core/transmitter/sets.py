@@ -14,8 +14,11 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from jwcrypto import jwk, jws
-from jwcrypto.common import base64url_decode, base64url_encode
+from functools import lru_cache
+
+from jwcrypto import jwk
+from jwcrypto.common import base64url_encode
+from jwcrypto.jwa import JWA
 
 from app.core.transmitter.keys import SigningKey, generate_key
 
@@ -96,12 +99,18 @@ def sign(claims: dict[str, Any], key: SigningKey, faults: list[str] = ()) -> str
         header["alg"] = "HS256"
     if "omit_typ" in faults:
         del header["typ"]
-    token = jws.JWS(json.dumps(claims, separators=(",", ":")).encode())
-    token.add_signature(signer, alg=header["alg"], protected=json.dumps(header, separators=(",", ":")))
-    compact = token.serialize(compact=True)
+    # jwcrypto's JWA engine signs the JWS signing input directly: the JWS object would cost a
+    # deep copy of its header registry per token (~180 us, measured with benchmarks/deliver.py).
+    signing_input = (base64url_encode(json.dumps(header, separators=(",", ":")))
+                     + "." + base64url_encode(json.dumps(claims, separators=(",", ":"))))
+    signature = _engine(header["alg"]).sign(signer, signing_input.encode("ascii"))
     if "bad_signature" in faults:
-        head, payload, signature = compact.split(".")
-        raw = bytearray(base64url_decode(signature))
+        raw = bytearray(signature)
         raw[len(raw) // 2] ^= 0xFF
-        compact = f"{head}.{payload}.{base64url_encode(bytes(raw))}"
-    return compact
+        signature = bytes(raw)
+    return f"{signing_input}.{base64url_encode(signature)}"
+
+
+@lru_cache(maxsize=None)
+def _engine(alg: str):
+    return JWA.signing_alg(alg)
