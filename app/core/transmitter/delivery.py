@@ -128,11 +128,16 @@ class PushDeliverer:
         self.attempts_made = 0
 
     # -- lifecycle -------------------------------------------------------------
+    async def open(self) -> None:
+        """Open the HTTP client (enough for attempts made directly, without the scheduler)."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self.config.max_in_flight, force_close=False),
+                headers={"User-Agent": self.config.user_agent}, auto_decompress=False, trust_env=False)
+
     async def start(self, conn) -> int:
-        """Open the client and reschedule every pending push delivery found in the workspace."""
-        self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=self.config.max_in_flight, force_close=False),
-            headers={"User-Agent": self.config.user_agent}, auto_decompress=False, trust_env=False)
+        """Open the client, reschedule every pending push delivery found in the workspace, start the scheduler."""
+        await self.open()
         count = 0
         for row in store.pending_push(conn, held=False):
             self._add(push_from_row(row), row[6] if row[6] is not None else self.clock.now())
