@@ -125,15 +125,22 @@ class CaptureView:
     def refresh(self) -> int:
         """Take in captures committed since the last look; returns how many rows were added
         (at the end when ascending, at the top when descending)."""
+        return self.append(self.fetch_new())
+
+    def fetch_new(self) -> list[int]:
+        """Ids of matching captures committed since the last look, not yet shown (an
+        adapter announces them, then calls `append`)."""
         top = self._conn.execute("SELECT max(id) FROM captures").fetchone()[0] or 0
         if top <= self._last_seen:
-            return 0
+            return []
         where, params = replace(self.filter, after_id=self._last_seen, before_id=top + 1).where()
         rows = self._conn.execute(f"SELECT c.id FROM captures c{where} ORDER BY c.id", params).fetchall()
         self._last_seen = top
-        if not rows:
+        return [r[0] for r in rows]
+
+    def append(self, new: list[int]) -> int:
+        if not new:
             return 0
-        new = [r[0] for r in rows]
         if isinstance(self._ids, _DenseIds) and (new[0] == self._ids.last + 1 or not len(self._ids)) \
                 and new[-1] - new[0] + 1 == len(new):
             if not len(self._ids):
