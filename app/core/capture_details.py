@@ -16,7 +16,6 @@ from datetime import datetime, timezone
 from typing import Any
 
 from app.core.catalogue import Catalogue, default_catalogue
-from app.core.store.captures import headers_object  # noqa: F401 - re-exported for panels
 
 TIME_CLAIMS = {"iat", "exp", "nbf", "toe", "event_timestamp", "auth_time", "updated_at"}
 _JWS = re.compile(rb"^\s*([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]*)\.([A-Za-z0-9_-]*)\s*$")

@@ -13,8 +13,11 @@ from enum import IntEnum
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
-from app.core.capture_view import CaptureSummary, CaptureView
-from app.core.store.captures import CaptureFilter
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported by the window after its first paint (the store pulls in jwcrypto)
+    from app.core.capture_view import CaptureSummary, CaptureView
+    from app.core.store.captures import CaptureFilter
 from app.ui.icons import status_icon
 from app.ui.untrusted import elide, tooltip
 
@@ -25,6 +28,11 @@ HEADERS = ("Time", "Request", "Kind", "Event type", "Subject", "Issuer", "Verdic
 class Role(IntEnum):
     CAPTURE_ID = Qt.ItemDataRole.UserRole
     VERDICT = Qt.ItemDataRole.UserRole + 1
+
+
+_DISPLAY, _DECORATION = Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.DecorationRole
+_SERVED = frozenset({_DISPLAY, _DECORATION, Qt.ItemDataRole.ToolTipRole, Role.CAPTURE_ID, Role.VERDICT})
+_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 
 
 def short_event_type(uri: str) -> str:
@@ -55,6 +63,7 @@ class CaptureListModel(QAbstractTableModel):
     def __init__(self, view: CaptureView | None = None, parent=None):
         super().__init__(parent)
         self._view = view
+        self._cache: dict[int, tuple[str, ...]] = {}
 
     @property
     def view(self) -> CaptureView | None:
@@ -80,14 +89,22 @@ class CaptureListModel(QAbstractTableModel):
         return None
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or self._view is None or not 0 <= index.row() < len(self._view):
+        # Called for every role of every visible cell on each repaint, on the GUI thread,
+        # while the engine thread competes for the GIL: answer the roles we do not serve
+        # first, and format each row's cells once (cached by capture id).
+        if role not in _SERVED or self._view is None:
             return None
-        summary = self._view.row(index.row())
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return _cell(summary, column)
-        if role == Qt.ItemDataRole.DecorationRole and column == COL_VERDICT:
-            return status_icon(summary.verdict)
+        row, column = index.row(), index.column()
+        if role == _DISPLAY:
+            try:
+                return self._cells(row)[column]
+            except IndexError:
+                return None
+        if not 0 <= row < len(self._view) or not index.isValid():
+            return None
+        summary = self._view.row(row)
+        if role == _DECORATION:
+            return status_icon(summary.verdict) if column == COL_VERDICT else None
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == COL_EVENTS:
                 return tooltip("\n".join(summary.event_types))
@@ -100,10 +117,19 @@ class CaptureListModel(QAbstractTableModel):
             return summary.verdict
         return None
 
+    def _cells(self, row: int) -> tuple[str, ...]:
+        capture_id = self._view.capture_id(row)
+        cells = self._cache.get(capture_id)
+        if cells is None:
+            summary = self._view.row(row)
+            cells = tuple(_cell(summary, c) for c in range(len(HEADERS)))
+            if len(self._cache) > 4000:
+                self._cache.clear()
+            self._cache[capture_id] = cells
+        return cells
+
     def flags(self, index):
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+        return _FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
 
     def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
         """Only time order (= arrival order); other columns keep it."""

@@ -7,8 +7,6 @@ from __future__ import annotations
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QWidget
 
-from app.core.store.captures import CaptureFilter
-
 ANY = "Any"
 
 
@@ -48,7 +46,8 @@ class FilterBar(QWidget):
         combo = QComboBox(self)
         combo.addItems(items)
         combo.setEditable(editable)
-        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon if editable
+                                  else QComboBox.SizeAdjustPolicy.AdjustToContents)
         return combo
 
     def set_choices(self, issuers: list[str], event_types: list[str]) -> None:
@@ -60,7 +59,9 @@ class FilterBar(QWidget):
             combo.setCurrentText(current)
             combo.blockSignals(False)
 
-    def current_filter(self) -> CaptureFilter:
+    def current_filter(self):
+        from app.core.store.captures import CaptureFilter
+
         def value(combo: QComboBox) -> str | None:
             text = combo.currentText().strip()
             return None if not text or text == ANY else text

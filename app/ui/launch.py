@@ -38,11 +38,9 @@ def launch_gui(workspace: Path | None = None, argv: list[str] | None = None) -> 
 
 def open_window(workspace: Path):
     """Build and show the window; the engine starts once it has painted."""
-    from PySide6.QtCore import QTimer
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
-    from app.ui import preferences
     from app.ui.main_window import MainWindow
 
     app = QApplication.instance()
@@ -52,10 +50,8 @@ def open_window(workspace: Path):
     icon = Path(__file__).resolve().parent.parent.parent / "resources" / f"{APP_ID}.svg"
     if icon.exists():
         app.setWindowIcon(QIcon(str(icon)))
-    window = MainWindow(workspace)
-    preferences.apply_theme(window.settings.theme)
+    window = MainWindow(workspace, open_after_paint=True)
     install_error_hooks(window)
-    window.first_painted.connect(lambda: QTimer.singleShot(0, window.start_engine))
     window.show()
     return window
 

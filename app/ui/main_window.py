@@ -18,8 +18,6 @@ from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QMainWindow, QSpl
                                QVBoxLayout, QWidget)
 
 from app.core.bus import Bus
-from app.core.capture_view import CaptureView, distinct_values
-from app.core.store.captures import get_capture
 from app.core.store.schema import WorkspaceError, connect, open_workspace
 from app.core.workspace_settings import ReceiverSettings, load_settings, trusted_issuers
 from app.ui.bridge import EngineBridge
@@ -40,7 +38,7 @@ class MainWindow(QMainWindow):
     first_painted = Signal()
     report_error = Signal(str)  # from any thread: shown in the error bar (queued)
 
-    def __init__(self, workspace: Path, parent=None):
+    def __init__(self, workspace: Path, parent=None, *, open_after_paint: bool = False):
         super().__init__(parent)
         self.workspace = Path(workspace).resolve()
         self.settings = ReceiverSettings()
@@ -119,7 +117,11 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self.resize(1280, 720)
         preferences.restore_window(self)
-        self._open_workspace_view()
+        if open_after_paint:  # launch: paint the frame first, then the store (imports jwcrypto) and the engine
+            self.setWindowTitle(f"{self.workspace.name} — Signalscope")
+            self.first_painted.connect(self._open_after_paint)
+        else:
+            self._open_workspace_view()
 
     # -- actions and keys -----------------------------------------------------------
     def _build_actions(self) -> None:
@@ -138,21 +140,30 @@ class MainWindow(QMainWindow):
             open_workspace(self.workspace).close()  # creates it, or brings its schema up to date
             self._conn = connect(self.workspace, readonly=True)
             self.settings = load_settings(self._conn)
+            preferences.apply_theme(self.settings.theme)
         except (WorkspaceError, OSError) as exc:
             self._conn = None
             self.model.set_view(None)
             self.error_bar.show_error(str(exc), action="Open another workspace…", key="open")
             return
         self._trusted = {i for i, _, _ in trusted_issuers(self._conn)}
+        from app.core.capture_view import CaptureView
+
         self.model.set_view(CaptureView(self._conn, self.filter_bar.current_filter()))
         preferences.add_recent(self.workspace)
         if self.model.rowCount():
             self.table.scrollToBottom()
         QTimer.singleShot(0, self._fill_filter_choices)
 
+    def _open_after_paint(self) -> None:
+        QTimer.singleShot(0, self._open_workspace_view)
+        QTimer.singleShot(0, self.start_engine)
+
     def _fill_filter_choices(self) -> None:
         if self._conn is None:
             return
+        from app.core.capture_view import distinct_values
+
         issuers = sorted(set(distinct_values(self._conn, "issuer")) | self._trusted)
         from app.core.catalogue import default_catalogue
 
@@ -281,6 +292,8 @@ class MainWindow(QMainWindow):
         if capture_id == self._shown_id and not force:
             return
         self._shown_id = capture_id
+        from app.core.store.captures import get_capture
+
         capture = get_capture(self._conn, capture_id) if capture_id is not None and self._conn is not None else None
         self.decoded.show_capture(capture)
         self.verification.show_capture(capture, trusted=self._trusted)

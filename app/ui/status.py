@@ -25,6 +25,8 @@ class ReceiverStatus(QWidget):
         self.transmitter.setWordWrap(False)
         self.transmitter.setVisible(False)
         self.counts = plain_label("", self, selectable=False)
+        self.counts.setWordWrap(False)
+        self.state.setWordWrap(False)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         for widget in (self.state, self.url, self.copy, self.transmitter):

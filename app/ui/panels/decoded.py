@@ -38,7 +38,7 @@ class DecodedPanel(QWidget):
             if header is not None:
                 sections.append(("JOSE header", json_nodes(header).children))
             if isinstance(claims, dict):
-                plain = {k: v for k, v in claims.items() if k != "events"}
+                plain = {k: v for k, v in claims.items() if k not in ("events", "sub_id")}  # both have sections
                 sections.append(("Claims", json_nodes(plain).children))
                 events = event_nodes(claims)
                 if events:

@@ -51,6 +51,9 @@ class NodeTree(QTreeWidget):
                 self._add(top, node)
             top.setExpanded(True)
         self.resizeColumnToContents(0)
+        self.resizeColumnToContents(1)
+        self.setColumnWidth(0, min(self.columnWidth(0), 360))
+        self.setColumnWidth(1, min(self.columnWidth(1), 420))
 
     def _add(self, parent: QTreeWidgetItem, node: Node) -> None:
         item = QTreeWidgetItem(parent, [elide(node.key, 200), elide(node.value), elide(node.note)])
