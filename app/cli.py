@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     from app.cli_emit import add_emit_parser
 
     add_emit_parser(sub)
+    from app.cli_streams import add_streams_parser
+
+    add_streams_parser(sub)
     return parser
 
 
@@ -75,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
             from app.cli_emit import run_emit
 
             return run_emit(args)
+        if command == "streams":
+            from app.cli_streams import run_streams
+
+            return run_streams(args)
         if command == "gui":
             from app.ui.launch import launch_gui  # imported late: headless never loads Qt
 

@@ -212,6 +212,20 @@ class Subscriptions:
         return await self._writer.run(lambda c: get_capture(c, capture_id))
 
 
+def persist_trust(writer, trust) -> Callable[..., Awaitable[None]]:
+    """A `trust_issuer` for use without an Engine (the CLI): trusted in memory and saved in the
+    workspace as Engine.trust_issuer does, so a receiver later run on it trusts the transmitter."""
+
+    async def trust_issuer(issuer: str, *, jwks_url: str | None = None) -> None:
+        trust.trust(issuer, jwks_url=jwks_url)
+        now = time.time()
+        await writer.run(lambda conn: conn.execute(
+            "INSERT INTO trusted_issuers (issuer, jwks_url, jwks, added_at) VALUES (?, ?, NULL, ?)"
+            " ON CONFLICT(issuer) DO UPDATE SET jwks_url = excluded.jwks_url, jwks = NULL", (issuer, jwks_url, now)))
+
+    return trust_issuer
+
+
 def _save_transmitter(found: Discovery, auth: AuthSpec, now: float):
     row = (found.issuer, json.dumps(found.metadata), found.url, found.location, json.dumps(found.notes),
            auth.kind, json.dumps(auth.to_storage()), now, now)
