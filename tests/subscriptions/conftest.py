@@ -3,9 +3,7 @@ import pytest
 from app.core.engine import Engine, EngineConfig
 from app.core.subscriptions import Subscriptions
 from app.core.transmitter import TransmitterSettings
-from subs_peers import VariantTransmitter
-
-AUDIENCE = "https://receiver.example.com"
+from subs_peers import AUDIENCE, VariantTransmitter
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import asyncio
 from aiohttp import web
 from jwcrypto.jwk import JWK
 
+AUDIENCE = "https://receiver.example.com"
 RISC_PUSH = "https://schemas.openid.net/secevent/risc/delivery-method/push"
 
 
