@@ -154,3 +154,26 @@ async def wait_for(predicate, *, timeout: float = 5.0, what: str = "the conditio
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.02)
+
+
+class Sink:
+    """A push endpoint that is not our receiver: answers 202 to everything."""
+
+    def __init__(self):
+        self.bodies: list[bytes] = []
+        self.url = ""
+        self.runner = None
+
+    async def start(self) -> "Sink":
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self.handle)
+        self.runner = web.AppRunner(app, access_log=None)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        self.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/hook"
+        return self
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.bodies.append(await request.read())
+        return web.Response(status=202)
