@@ -62,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_emit_parser(sub)
     add_replay_parser(sub)
+    from app.cli_streams import add_streams_parser
+
+    add_streams_parser(sub)
     return parser
 
 
@@ -81,6 +84,10 @@ def main(argv: list[str] | None = None) -> int:
             from app.cli_replay import run_replay
 
             return run_replay(args)
+        if command == "streams":
+            from app.cli_streams import run_streams
+
+            return run_streams(args)
         if command == "gui":
             from app.ui.launch import launch_gui  # imported late: headless never loads Qt
 
