@@ -132,6 +132,9 @@ class MainWindow(QMainWindow):
         from app.ui.menus import build_menus  # the menu bar: workspace, settings
 
         build_menus(self)
+        from app.ui.subscriptions import install_subscriptions  # issue 5: the Subscriptions dock
+
+        self.subscriptions = install_subscriptions(self)
 
     # -- the workspace ----------------------------------------------------------------
     def _open_workspace_view(self) -> None:

@@ -1,0 +1,240 @@
+"""SubscriptionsArea: the window's Subscriptions dock, and the composition root of its parts.
+
+Left, the transmitters known to the workspace with their streams; right, tabs for the
+selected stream (editor, subjects, status / verify / poll) and the exchange log. The
+parts only emit what they want done; this class runs it on the engine thread through
+the `ManagementChannel` and hands each answer back to the part that asked.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtWidgets import QSplitter, QTabWidget, QToolBar, QTreeView, QVBoxLayout, QWidget
+
+from app.ui.subscriptions.channel import ManagementChannel, client_for
+from app.ui.subscriptions.stream_editor import StreamEditor
+from app.ui.subscriptions.transmitter_tree import TransmitterListing, TransmitterTreeModel, TreeRole
+from app.ui.untrusted import plain_label
+
+
+
+
+class SubscriptionsArea(QWidget):
+    refreshed = Signal()  # the tree shows a fresh listing
+    answered = Signal(str)  # the operation whose answer was just shown
+
+    def __init__(self, bridge, engine_owner, parent=None):
+        super().__init__(parent)
+        self._engine_owner = engine_owner  # has .engine_thread (the main window)
+        self.channel = ManagementChannel(bridge, self)
+        self.model = TransmitterTreeModel(self)
+        self._select_after: str | None = None
+        self._add_dialog = None
+        self._emit_dialog = None
+
+        self.toolbar = QToolBar(self)
+        self.refresh_action = self.toolbar.addAction("Refresh", self.refresh)
+        self.add_action = self.toolbar.addAction("Add transmitter…", self.open_add_transmitter)
+        self.new_action = self.toolbar.addAction("New stream", self.new_stream)
+        self.tree = QTreeView(self)
+        self.tree.setModel(self.model)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setColumnWidth(0, 300)
+        self.details = plain_label("Waiting for the engine…", self)
+        self.editor = StreamEditor(self)
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(self.editor, "Stream")
+
+        left = QWidget(self)
+        column = QVBoxLayout(left)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.tree, 1)
+        column.addWidget(self.details)
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.addWidget(left)
+        splitter.addWidget(self.tabs)
+        splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.toolbar)
+        layout.addWidget(splitter, 1)
+
+        self.tree.selectionModel().currentChanged.connect(self._current_changed)
+        self.channel.ready.connect(self._channel_ready)
+        self.editor.create_requested.connect(self.create_stream)
+        self.editor.save_requested.connect(self.save_stream)
+
+    # -- engine -------------------------------------------------------------------------
+    def engine_ready(self, info: dict) -> None:
+        self.channel.attach(self._engine_owner.engine_thread, info)
+
+    def _channel_ready(self, info: dict) -> None:
+        self.refresh()
+
+    @property
+    def receiver_url(self) -> str:
+        return self.channel.info.get("receiver_url", "")
+
+    # -- the tree -------------------------------------------------------------------------
+    def refresh(self, select_stream: str | None = None) -> None:
+        self._select_after = select_stream or self._select_after or self.current_stream_id()
+        self.channel.run("listing the transmitters", _list_transmitters, self._listed)
+
+    def _listed(self, listings: list[TransmitterListing]) -> None:
+        keep = self._select_after
+        self._select_after = None
+        current_issuer = self.current_issuer()
+        self.model.set_listings(listings)
+        self.tree.expandAll()
+        index = self.model.find_stream(keep) if keep else QModelIndex()
+        if not index.isValid():
+            index = self.model.find_transmitter(current_issuer or "") if current_issuer else self.model.index(0, 0)
+        if index.isValid():
+            self.tree.selectionModel().setCurrentIndex(
+                index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+        self.refreshed.emit()
+
+    def current_issuer(self) -> str | None:
+        index = self.tree.currentIndex()
+        return index.data(TreeRole.ISSUER) if index.isValid() else None
+
+    def current_stream_id(self) -> str | None:
+        index = self.tree.currentIndex().siblingAtColumn(0)
+        return index.data(TreeRole.STREAM_ID) if index.isValid() else None
+
+    def current_config(self) -> dict[str, Any] | None:
+        issuer, stream_id = self.current_issuer(), self.current_stream_id()
+        return self.model.config(issuer, stream_id) if issuer and stream_id else None
+
+    def select_stream(self, stream_id: str) -> None:
+        index = self.model.find_stream(stream_id)
+        self.tree.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+
+    def _current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
+        issuer = self.current_issuer()
+        listing = self.model.listings.get(issuer) if issuer else None
+        if listing is None:
+            return
+        self.details.setText("\n".join(filter(None, [
+            f"Metadata: {listing.metadata_url} ({listing.location})" if listing.metadata_url else "",
+            *listing.notes, listing.problem])))
+        config = self.current_config()
+        if config is not None:
+            self.editor.show_stream(issuer, config, self.receiver_url)
+        else:
+            self.editor.new_stream(issuer, listing.events_supported, self.receiver_url)
+        self.stream_selected(issuer, config)
+
+    def stream_selected(self, issuer: str, config: dict | None) -> None:
+        """Hand the selected stream to the tabs that act on one (subjects, status)."""
+
+    def new_stream(self) -> None:
+        issuer = self.current_issuer()
+        listing = self.model.listings.get(issuer) if issuer else None
+        if listing is not None:
+            self.tree.selectionModel().setCurrentIndex(
+                self.model.find_transmitter(issuer),
+                QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+            self.tabs.setCurrentWidget(self.editor)
+
+    # -- transmitters -----------------------------------------------------------------------
+    def open_add_transmitter(self):
+        from app.ui.subscriptions.add_transmitter import AddTransmitterDialog
+
+        dialog = AddTransmitterDialog(self)
+        dialog.connect_requested.connect(self.add_transmitter)
+        dialog.finished.connect(dialog.deleteLater)
+        self._add_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def add_transmitter(self, issuer: str, auth: dict) -> None:
+        dialog = self._add_dialog
+
+        async def connect(subs, engine):
+            from app.core.subscriptions import AuthSpec
+
+            client = await subs.connect(issuer, AuthSpec(**auth))
+            return client.discovery
+
+        def done(found) -> None:
+            text = [f"Connected to {found.issuer}.", f"Metadata found at {found.url}", f"({found.location})."]
+            text += ["", "Metadata notes:", *found.notes] if found.notes else ["", "The metadata validated without notes."]
+            self._show_in(dialog, "\n".join(text))
+            self.refresh()
+
+        def failed(exc: BaseException) -> None:
+            self._show_in(dialog, f"Could not add {issuer}:\n{exc}")
+
+        if not self.channel.run(f"adding {issuer}", connect, done, failed):
+            self._show_in(dialog, "The engine is not running.")
+
+    def _show_in(self, dialog, text: str) -> None:
+        import shiboken6
+
+        if dialog is not None and shiboken6.isValid(dialog):
+            dialog.show_result(text)
+
+    # -- streams ------------------------------------------------------------------------------
+    def create_stream(self, issuer: str, body: dict) -> None:
+        async def create(subs, engine):
+            return await (await client_for(subs, issuer)).create_stream(body)
+
+        self.channel.run("creating a stream", create, self._stream_answer, self._editor_failed)
+
+    def save_stream(self, issuer: str, method: str, body: dict) -> None:
+        async def save(subs, engine):
+            client = await client_for(subs, issuer)
+            return await (client.update_stream(body) if method == "PATCH" else client.replace_stream(body))
+
+        self.channel.run(f"saving stream {body.get('stream_id')}", save, self._stream_answer, self._editor_failed)
+
+    def _stream_answer(self, answer) -> None:
+        self.editor.show_answer(describe_answer(answer))
+        config = answer.data if isinstance(answer.data, dict) else None
+        if config is not None and config.get("stream_id"):
+            self.editor.show_stream(self.editor.issuer, config, self.receiver_url)
+            self.refresh(select_stream=config["stream_id"])
+        self.answered.emit(answer.operation)
+
+    def _editor_failed(self, exc: BaseException) -> None:
+        self.editor.show_answer(f"Failed: {exc}")
+        self.answered.emit("error")
+
+
+def describe_answer(answer) -> str:
+    """An Answer as text: status, notes, the JSON the transmitter sent (normalised)."""
+    lines = [f"{answer.operation}: HTTP {answer.status}"]
+    lines += [f"note: {n}" for n in answer.notes]
+    if answer.data is not None:
+        lines += ["", json.dumps(answer.data, indent=2, ensure_ascii=False)]
+    return "\n".join(lines)
+
+
+async def _list_transmitters(subs, engine) -> list[TransmitterListing]:
+    """Every known transmitter, connected, with its streams (read-all); failures as text."""
+    from app.core.catalogue import default_catalogue
+    from app.core.subscriptions import AuthError, DiscoveryError, TransmitterError
+
+    out = []
+    for known in await subs.known_transmitters():
+        listing = TransmitterListing(known.issuer, known.builtin, known.auth, known.location, known.metadata_url)
+        try:
+            client = await client_for(subs, known.issuer)
+            found = client.discovery
+            listing.location, listing.metadata_url, listing.notes = found.location, found.url, list(found.notes)
+            answer = await client.list_streams()
+            listing.streams = [c for c in answer.data if isinstance(c, dict)]
+            listing.notes += answer.notes
+        except (AuthError, DiscoveryError, TransmitterError) as exc:
+            listing.problem = str(exc)
+        supported = [e for c in listing.streams for e in c.get("events_supported") or [] if isinstance(e, str)]
+        if known.builtin and engine.transmitter is not None:
+            supported = list(engine.transmitter.supported)
+        listing.events_supported = list(dict.fromkeys(supported)) or [e.uri for e in default_catalogue().events]
+        out.append(listing)
+    return out

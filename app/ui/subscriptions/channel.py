@@ -1,0 +1,117 @@
+"""ManagementChannel: the window's handle on the engine's `Subscriptions`.
+
+The core's `Subscriptions` object lives on the engine thread and is only ever
+touched inside coroutines submitted there (`run`); results come back to the GUI
+thread through the bridge's queued callbacks, so no management call (discovery,
+OAuth token, stream operations, verification round trips, polls) ever blocks the
+window. A new one is made each time the engine (re)starts, and the old one closed.
+
+Auto-poll runs as an engine task (`Engine.spawn`), so stopping the engine cancels it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Awaitable, Callable
+
+from PySide6.QtCore import QObject, Signal
+
+AUTO_POLL_INTERVAL = 1.0
+
+
+class ManagementChannel(QObject):
+    ready = Signal(dict)  # the engine's ready_info, once a Subscriptions exists for it
+    polled = Signal(str, int)  # stream_id, SETs fetched by one auto-poll request (from the engine thread: queued)
+    auto_poll_stopped = Signal(str, str)  # stream_id, why (empty: stopped by the user)
+
+    def __init__(self, bridge, parent: QObject | None = None):
+        super().__init__(parent)
+        self._bridge = bridge
+        self._thread = None
+        self.subs = None  # app.core.subscriptions.Subscriptions (engine thread only)
+        self.info: dict = {}
+        self._auto: dict[str, asyncio.Event] = {}
+
+    @property
+    def connected(self) -> bool:
+        return self.subs is not None and self._thread is not None and self._thread.engine is not None
+
+    def attach(self, engine_thread, info: dict) -> None:
+        """After the engine (re)started: a fresh Subscriptions over it."""
+        self._thread = engine_thread
+        old, self.subs = self.subs, None
+        self._auto.clear()  # the old engine's tasks were cancelled with it
+
+        async def make(engine):
+            from app.core.subscriptions import Subscriptions
+
+            if old is not None:
+                old.close()
+            return Subscriptions.for_engine(engine)
+
+        def made(subs) -> None:
+            self.subs = subs
+            self.info = info
+            self.ready.emit(info)
+
+        self._bridge.run(engine_thread.call(make), "opening the subscriptions", made)
+
+    def run(self, what: str, fn: Callable[[Any, Any], Awaitable[Any]], on_done: Callable[[Any], None] | None = None,
+            on_error: Callable[[BaseException], None] | None = None) -> bool:
+        """`await fn(subs, engine)` on the engine thread; False when no engine runs."""
+        if not self.connected:
+            return False
+        subs = self.subs
+
+        async def call(engine):
+            return await fn(subs, engine)
+
+        self._bridge.run(self._thread.call(call), what, on_done, on_error)
+        return True
+
+    # -- auto-poll ------------------------------------------------------------------------
+    def auto_polling(self, stream_id: str) -> bool:
+        return stream_id in self._auto
+
+    def start_auto_poll(self, issuer: str, config: dict) -> None:
+        stream_id = config["stream_id"]
+        if stream_id in self._auto or not self.connected:
+            return
+        stop = asyncio.Event()
+        self._auto[stream_id] = stop
+
+        async def start(subs, engine):
+            client = await client_for(subs, issuer)
+            poller = subs.poller(client, config)
+
+            async def loop_until_stopped():
+                from app.core.subscriptions import TransmitterError
+
+                why = ""
+                try:
+                    await poller.run(seconds=10**9, long_poll=False, interval=AUTO_POLL_INTERVAL, stop=stop,
+                                     on_outcome=lambda o: self.polled.emit(stream_id, len(o.sets)))
+                except TransmitterError as exc:
+                    why = str(exc)
+                self.auto_poll_stopped.emit(stream_id, why)
+
+            engine.spawn(loop_until_stopped(), name=f"auto-poll {stream_id}")
+
+        def failed(exc: BaseException) -> None:
+            self._auto.pop(stream_id, None)
+            self.auto_poll_stopped.emit(stream_id, str(exc))
+
+        self.run(f"auto-polling stream {stream_id}", start, on_error=failed)
+
+    def stop_auto_poll(self, stream_id: str) -> None:
+        stop = self._auto.pop(stream_id, None)
+        if stop is not None and self._thread is not None:
+            self._thread.loop.call_soon_threadsafe(stop.set)
+
+
+async def client_for(subs, issuer: str):
+    """The connected client of a known transmitter (connecting with its stored credentials)."""
+    client = subs.clients.get(issuer)
+    if client is None:
+        client = await subs.connect(issuer)
+    return client

@@ -1,0 +1,81 @@
+"""The Subscriptions dock over the real engine on loopback: the built-in simulator is
+listed pre-authorised, a stream is created from the form (push to our own receiver),
+its events are edited and saved with PATCH or PUT, and the new configuration is shown."""
+
+from __future__ import annotations
+
+import pytest
+
+from peers import CREDENTIAL_CHANGE, SESSION_REVOKED
+from subs_ui import create_push_stream, ready_area
+
+
+def test_the_simulator_is_listed_pre_authorised(window, qtbot, qtmodeltester):
+    area = ready_area(window, qtbot)
+    issuer = window.engine_thread.engine.transmitter.issuer
+    assert area.model.rowCount() == 1
+    top = area.model.item(0, 0)
+    assert top.text() == f"{issuer} (built-in simulator)"
+    assert area.model.item(0, 1).text() == "auth: bearer"
+    assert "SSF 1.0 well-known location" in area.details.text()
+    qtmodeltester.check(area.model)
+
+
+def test_a_stream_is_created_from_the_form_pushing_to_our_receiver(window, qtbot, qtmodeltester):
+    area = ready_area(window, qtbot)
+    receiver_url = window.engine_thread.engine.receiver.url
+    area.new_stream()
+    assert area.editor.endpoint.text() == receiver_url
+    assert not area.editor.save_button.isEnabled()
+    config = create_push_stream(area, qtbot, [SESSION_REVOKED])
+    assert config["delivery"]["endpoint_url"] == receiver_url
+    assert config["events_requested"] == [SESSION_REVOKED]
+    assert area.editor.answer.toPlainText().startswith("create: HTTP 201")
+    assert area.current_stream_id() == config["stream_id"]
+    assert area.editor.save_button.isEnabled()
+    assert "events_delivered matches" in area.editor.delivered_note.text()
+    simulator = window.engine_thread.engine.transmitter
+    assert simulator.streams[config["stream_id"]].description == "from the form"
+    qtmodeltester.check(area.model)
+    qtmodeltester.check(area.editor.events_model)
+
+
+@pytest.mark.parametrize("method", ["PATCH", "PUT"])
+def test_editing_events_requested_and_saving_shows_the_new_config(window, qtbot, method):
+    area = ready_area(window, qtbot)
+    config = create_push_stream(area, qtbot, [SESSION_REVOKED])
+    area.editor.set_checked([SESSION_REVOKED, CREDENTIAL_CHANGE])
+    area.editor.update_method.setCurrentIndex(area.editor.update_method.findData(method))
+    with qtbot.waitSignal(area.refreshed, timeout=10000):
+        area.editor.save_button.click()
+    operation = "update" if method == "PATCH" else "replace"
+    assert area.editor.answer.toPlainText().startswith(f"{operation}: HTTP 200")
+    assert area.current_stream_id() == config["stream_id"]
+    shown = area.current_config()
+    assert shown["events_requested"] == [SESSION_REVOKED, CREDENTIAL_CHANGE]
+    assert set(shown["events_delivered"]) == {SESSION_REVOKED, CREDENTIAL_CHANGE}
+    assert set(area.editor.checked_events()) == {SESSION_REVOKED, CREDENTIAL_CHANGE}
+    stream = window.engine_thread.engine.transmitter.streams[config["stream_id"]]
+    assert stream.events_requested == [SESSION_REVOKED, CREDENTIAL_CHANGE]
+    exchanges = [e.method for e in window.engine_thread.call(lambda e: area.channel.subs.exchanges()).result(5)]
+    assert method in exchanges
+
+
+def test_a_refused_save_shows_the_transmitters_sentence(window, qtbot):
+    area = ready_area(window, qtbot)
+    create_push_stream(area, qtbot, [SESSION_REVOKED])
+    area.editor.endpoint.setText("not a url")
+    with qtbot.waitSignal(area.answered, timeout=10000):
+        area.editor.save_button.click()
+    text = area.editor.answer.toPlainText()
+    assert text.startswith("Failed:") and "HTTP 400" in text and "endpoint_url" in text
+
+
+def test_a_poll_stream_gets_its_url_from_the_transmitter(window, qtbot):
+    area = ready_area(window, qtbot)
+    area.new_stream()
+    area.editor.method.setCurrentIndex(1)
+    assert area.editor.endpoint.isReadOnly() and area.editor.endpoint.text() == ""
+    config = create_push_stream(area, qtbot, [SESSION_REVOKED], poll=True)
+    assert config["delivery"]["endpoint_url"].endswith(f"/ssf/poll/{config['stream_id']}")
+    assert area.editor.endpoint.text() == config["delivery"]["endpoint_url"]
