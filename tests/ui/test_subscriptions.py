@@ -79,3 +79,44 @@ def test_a_poll_stream_gets_its_url_from_the_transmitter(window, qtbot):
     config = create_push_stream(area, qtbot, [SESSION_REVOKED], poll=True)
     assert config["delivery"]["endpoint_url"].endswith(f"/ssf/poll/{config['stream_id']}")
     assert area.editor.endpoint.text() == config["delivery"]["endpoint_url"]
+
+
+def test_a_complex_subject_is_added_through_the_subject_editor(window, qtbot, qtmodeltester):
+    area = ready_area(window, qtbot)
+    config = create_push_stream(area, qtbot, [SESSION_REVOKED])
+    panel = area.subjects
+    assert panel.stream_id == config["stream_id"]
+    panel.editor.format.setCurrentText("complex")
+    panel.editor.parts[0][1].fields["email"].setText("bar@example.com")
+    tenant = panel.editor.add_part("tenant", initial="iss_sub")
+    tenant.fields["iss"].setText("https://example.com/idp1")
+    tenant.fields["sub"].setText("1234")
+    panel.verified.setChecked(False)
+    with qtbot.waitSignal(area.answered, timeout=10000):
+        panel.add_button.click()
+    assert panel.answer.text().startswith("add_subject: HTTP 200")
+    [entry] = window.engine_thread.engine.transmitter.subjects[config["stream_id"]]
+    assert entry["subject"] == {"format": "complex", "user": {"format": "email", "email": "bar@example.com"},
+                                "tenant": {"format": "iss_sub", "iss": "https://example.com/idp1", "sub": "1234"}}
+    assert entry["verified"] is False and entry["removed"] is False
+    assert panel.model.rowCount() == 1 and panel.model.item(0).text().startswith("added: complex(")
+    qtmodeltester.check(panel.model)
+    with qtbot.waitSignal(area.answered, timeout=10000):
+        panel.remove_button.click()
+    assert panel.answer.text().startswith("remove_subject: HTTP 204")
+    assert window.engine_thread.engine.transmitter.subjects[config["stream_id"]][0]["removed"] is True
+
+
+def test_an_invalid_subject_is_refused_before_sending(window, qtbot):
+    area = ready_area(window, qtbot)
+    config = create_push_stream(area, qtbot, [SESSION_REVOKED])
+    before = len(window.engine_thread.call(lambda e: area.channel.subs.exchanges()).result(5))
+    panel = area.subjects
+    panel.editor.format.setCurrentText("phone_number")
+    panel.editor.fields["phone_number"].setText("2065550100")
+    panel.add_button.click()
+    assert panel.answer.text().startswith("Not sent")
+    assert panel.editor.field_problems["phone_number"].text() == "phone_number should be in E.164 form (+ and digits)"
+    qtbot.wait(100)
+    assert len(window.engine_thread.call(lambda e: area.channel.subs.exchanges()).result(5)) == before
+    assert config["stream_id"] not in window.engine_thread.engine.transmitter.subjects

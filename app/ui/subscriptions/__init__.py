@@ -5,6 +5,8 @@
 - `transmitter_tree.py` transmitters known to the workspace, each with its streams
 - `add_transmitter.py`  "Add transmitter…": issuer URL, bearer token or OAuth client credentials
 - `stream_editor.py`    a stream's receiver-supplied fields; Create (POST), Save (PATCH or PUT)
+- `subject_editor.py`   a format-aware form for one subject identifier, validated by the core
+- `subjects_panel.py`   add / remove subjects of the selected stream
 
 `install_subscriptions(window)` is the main window's one hook.
 """

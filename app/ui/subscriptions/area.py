@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QSplitter, QTabWidget, QToolBar, QTreeView, QVBoxL
 
 from app.ui.subscriptions.channel import ManagementChannel, client_for
 from app.ui.subscriptions.stream_editor import StreamEditor
+from app.ui.subscriptions.subjects_panel import SubjectsPanel
 from app.ui.subscriptions.transmitter_tree import TransmitterListing, TransmitterTreeModel, TreeRole
 from app.ui.untrusted import plain_label
 
@@ -46,7 +47,9 @@ class SubscriptionsArea(QWidget):
         self.details = plain_label("Waiting for the engine…", self)
         self.editor = StreamEditor(self)
         self.tabs = QTabWidget(self)
+        self.subjects = SubjectsPanel(self)
         self.tabs.addTab(self.editor, "Stream")
+        self.tabs.addTab(self.subjects, "Subjects")
 
         left = QWidget(self)
         column = QVBoxLayout(left)
@@ -66,6 +69,8 @@ class SubscriptionsArea(QWidget):
         self.channel.ready.connect(self._channel_ready)
         self.editor.create_requested.connect(self.create_stream)
         self.editor.save_requested.connect(self.save_stream)
+        self.subjects.add_requested.connect(self.add_subject)
+        self.subjects.remove_requested.connect(self.remove_subject)
 
     # -- engine -------------------------------------------------------------------------
     def engine_ready(self, info: dict) -> None:
@@ -131,6 +136,7 @@ class SubscriptionsArea(QWidget):
 
     def stream_selected(self, issuer: str, config: dict | None) -> None:
         """Hand the selected stream to the tabs that act on one (subjects, status)."""
+        self.subjects.set_stream(issuer, config)
 
     def new_stream(self) -> None:
         issuer = self.current_issuer()
@@ -192,6 +198,30 @@ class SubscriptionsArea(QWidget):
             return await (client.update_stream(body) if method == "PATCH" else client.replace_stream(body))
 
         self.channel.run(f"saving stream {body.get('stream_id')}", save, self._stream_answer, self._editor_failed)
+
+    # -- subjects ------------------------------------------------------------------------------
+    def add_subject(self, issuer: str, stream_id: str, subject: dict, verified: bool) -> None:
+        async def add(subs, engine):
+            return await (await client_for(subs, issuer)).add_subject(stream_id, subject, verified=verified)
+
+        self._subject_call("adding a subject", add, stream_id, "added", subject)
+
+    def remove_subject(self, issuer: str, stream_id: str, subject: dict) -> None:
+        async def remove(subs, engine):
+            return await (await client_for(subs, issuer)).remove_subject(stream_id, subject)
+
+        self._subject_call("removing a subject", remove, stream_id, "removed", subject)
+
+    def _subject_call(self, what: str, fn, stream_id: str, done_as: str, subject: dict) -> None:
+        def done(answer) -> None:
+            self.subjects.show_answer(stream_id, done_as, subject, describe_answer(answer))
+            self.answered.emit(answer.operation)
+
+        def failed(exc: BaseException) -> None:
+            self.subjects.show_answer(stream_id, "", None, f"Failed: {exc}")
+            self.answered.emit("error")
+
+        self.channel.run(what, fn, done, failed)
 
     def _stream_answer(self, answer) -> None:
         self.editor.show_answer(describe_answer(answer))
