@@ -7,6 +7,7 @@
 - `stream_editor.py`    a stream's receiver-supplied fields; Create (POST), Save (PATCH or PUT)
 - `subject_editor.py`   a format-aware form for one subject identifier, validated by the core
 - `subjects_panel.py`   add / remove subjects of the selected stream
+- `status_panel.py`     status (enable / pause / disable), Verify round trip, Poll now and auto-poll
 
 `install_subscriptions(window)` is the main window's one hook.
 """

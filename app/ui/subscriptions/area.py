@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QSplitter, QTabWidget, QToolBar, QTreeView, QVBoxL
 
 from app.ui.subscriptions.channel import ManagementChannel, client_for
 from app.ui.subscriptions.stream_editor import StreamEditor
+from app.ui.subscriptions.status_panel import StatusPanel
 from app.ui.subscriptions.subjects_panel import SubjectsPanel
 from app.ui.subscriptions.transmitter_tree import TransmitterListing, TransmitterTreeModel, TreeRole
 from app.ui.untrusted import plain_label
@@ -49,7 +50,11 @@ class SubscriptionsArea(QWidget):
         self.tabs = QTabWidget(self)
         self.subjects = SubjectsPanel(self)
         self.tabs.addTab(self.editor, "Stream")
+        self.status = StatusPanel(self)
         self.tabs.addTab(self.subjects, "Subjects")
+        self.tabs.addTab(self.status, "Status")
+        self.verify_timeout = 10.0
+        self._auto_counts: dict[str, int] = {}
 
         left = QWidget(self)
         column = QVBoxLayout(left)
@@ -71,6 +76,13 @@ class SubscriptionsArea(QWidget):
         self.editor.save_requested.connect(self.save_stream)
         self.subjects.add_requested.connect(self.add_subject)
         self.subjects.remove_requested.connect(self.remove_subject)
+        self.status.read_requested.connect(self.read_status)
+        self.status.status_requested.connect(self.set_status)
+        self.status.verify_requested.connect(self.verify)
+        self.status.poll_requested.connect(self.poll_now)
+        self.status.auto_poll_toggled.connect(self.toggle_auto_poll)
+        self.channel.polled.connect(self._auto_polled)
+        self.channel.auto_poll_stopped.connect(self._auto_poll_stopped)
 
     # -- engine -------------------------------------------------------------------------
     def engine_ready(self, info: dict) -> None:
@@ -137,6 +149,8 @@ class SubscriptionsArea(QWidget):
     def stream_selected(self, issuer: str, config: dict | None) -> None:
         """Hand the selected stream to the tabs that act on one (subjects, status)."""
         self.subjects.set_stream(issuer, config)
+        polling = config is not None and self.channel.auto_polling(str(config.get("stream_id")))
+        self.status.set_stream(issuer, config, auto_polling=polling)
 
     def new_stream(self) -> None:
         issuer = self.current_issuer()
@@ -222,6 +236,82 @@ class SubscriptionsArea(QWidget):
             self.answered.emit("error")
 
         self.channel.run(what, fn, done, failed)
+
+    # -- status, verification, poll --------------------------------------------------------------
+    def read_status(self, issuer: str, stream_id: str) -> None:
+        async def read(subs, engine):
+            return await (await client_for(subs, issuer)).get_status(stream_id)
+
+        self.channel.run(f"reading the status of {stream_id}", read,
+                         lambda a: self._status_answer(stream_id, a, announce=False),
+                         lambda exc: self.status.show_status(stream_id, None, f"Failed: {exc}"))
+
+    def set_status(self, issuer: str, stream_id: str, status: str, reason: str) -> None:
+        async def change(subs, engine):
+            return await (await client_for(subs, issuer)).set_status(stream_id, status, reason or None)
+
+        def failed(exc: BaseException) -> None:
+            self.status.show_status(stream_id, None, f"Failed: {exc}")
+            self.answered.emit("error")
+
+        self.channel.run(f"changing the status of {stream_id}", change, lambda a: self._status_answer(stream_id, a),
+                         failed)
+
+    def _status_answer(self, stream_id: str, answer, *, announce: bool = True) -> None:
+        self.status.show_status(stream_id, answer.data, "\n".join(f"note: {n}" for n in answer.notes))
+        if announce:
+            self.answered.emit(answer.operation)
+
+    def verify(self, issuer: str, config: dict) -> None:
+        stream_id, timeout = str(config.get("stream_id")), self.verify_timeout
+
+        async def round_trip(subs, engine):
+            return await subs.verify(await client_for(subs, issuer), config, timeout=timeout)
+
+        def done(outcome) -> None:
+            self.status.show_verification(stream_id, outcome)
+            self.answered.emit("verify")
+
+        def failed(exc: BaseException) -> None:
+            self.status.show_verification(stream_id, None, str(exc))
+            self.answered.emit("error")
+
+        self.channel.run(f"verifying stream {stream_id}", round_trip, done, failed)
+
+    def poll_now(self, issuer: str, config: dict) -> None:
+        stream_id = str(config.get("stream_id"))
+
+        async def poll(subs, engine):
+            poller = subs.poller(await client_for(subs, issuer), config)
+            outcome = await poller.poll(return_immediately=True)
+            await poller.flush()  # acknowledge what verified now, not on some later poll
+            return outcome
+
+        def done(outcome) -> None:
+            self.status.show_poll(stream_id, outcome)
+            self.answered.emit("poll")
+
+        def failed(exc: BaseException) -> None:
+            self.status.show_poll(stream_id, None, str(exc))
+            self.answered.emit("error")
+
+        self.channel.run(f"polling stream {stream_id}", poll, done, failed)
+
+    def toggle_auto_poll(self, issuer: str, config: dict, on: bool) -> None:
+        stream_id = str(config.get("stream_id"))
+        if on:
+            self._auto_counts[stream_id] = 0
+            self.channel.start_auto_poll(issuer, config)
+        else:
+            self.channel.stop_auto_poll(stream_id)
+
+    def _auto_polled(self, stream_id: str, count: int) -> None:
+        self._auto_counts[stream_id] = self._auto_counts.get(stream_id, 0) + count
+        self.status.show_auto_poll(stream_id, count, self._auto_counts[stream_id])
+
+    def _auto_poll_stopped(self, stream_id: str, why: str) -> None:
+        if why:
+            self.status.auto_poll_ended(stream_id, why)
 
     def _stream_answer(self, answer) -> None:
         self.editor.show_answer(describe_answer(answer))
