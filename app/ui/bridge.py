@@ -33,6 +33,7 @@ class EngineBridge(QObject):
     problem = Signal(str, str)  # message, detail
     changed = Signal(str)  # topic
     failed = Signal(str, str)  # what, error text (an engine call raised)
+    events = Signal(list)  # every event of a batch, for panels that pick their own kinds (e.g. ExchangeRecorded)
 
     _wake = Signal()
     _call_done = Signal(int, object, object)
@@ -81,6 +82,7 @@ class EngineBridge(QObject):
                 self.problem.emit(event.message, event.detail)
             elif isinstance(event, Changed):
                 self.changed.emit(event.topic)
+        self.events.emit(events)
 
     def run(self, future, what: str, on_done: Callable[[Any], None] | None = None,
             on_error: Callable[[BaseException], None] | None = None) -> None:

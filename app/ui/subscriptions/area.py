@@ -9,17 +9,21 @@ the `ManagementChannel` and hands each answer back to the part that asked.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
 from PySide6.QtWidgets import QSplitter, QTabWidget, QToolBar, QTreeView, QVBoxLayout, QWidget
 
 from app.ui.subscriptions.channel import ManagementChannel, client_for
+from app.ui.subscriptions.exchange_log import ExchangeLogPanel
 from app.ui.subscriptions.stream_editor import StreamEditor
 from app.ui.subscriptions.status_panel import StatusPanel
 from app.ui.subscriptions.subjects_panel import SubjectsPanel
 from app.ui.subscriptions.transmitter_tree import TransmitterListing, TransmitterTreeModel, TreeRole
 from app.ui.untrusted import plain_label
+
+log = logging.getLogger(__name__)
 
 
 
@@ -53,6 +57,10 @@ class SubscriptionsArea(QWidget):
         self.status = StatusPanel(self)
         self.tabs.addTab(self.subjects, "Subjects")
         self.tabs.addTab(self.status, "Status")
+        self.exchange_log = ExchangeLogPanel(self)
+        self.tabs.addTab(self.exchange_log, "Exchanges")
+        self._fetching_exchanges = False
+        self._exchanges_dirty = False
         self.verify_timeout = 10.0
         self._auto_counts: dict[str, int] = {}
 
@@ -72,6 +80,7 @@ class SubscriptionsArea(QWidget):
 
         self.tree.selectionModel().currentChanged.connect(self._current_changed)
         self.channel.ready.connect(self._channel_ready)
+        bridge.events.connect(self._engine_events)
         self.editor.create_requested.connect(self.create_stream)
         self.editor.save_requested.connect(self.save_stream)
         self.subjects.add_requested.connect(self.add_subject)
@@ -89,7 +98,40 @@ class SubscriptionsArea(QWidget):
         self.channel.attach(self._engine_owner.engine_thread, info)
 
     def _channel_ready(self, info: dict) -> None:
+        self.exchange_log.model.clear()  # this workspace's record, from its start
         self.refresh()
+        self.fetch_exchanges()
+
+    # -- the exchange log -----------------------------------------------------------------
+    def _engine_events(self, events: list) -> None:
+        from app.core.subscriptions.exchanges import ExchangeRecorded
+
+        if any(isinstance(e, ExchangeRecorded) for e in events):
+            self.fetch_exchanges()
+
+    def fetch_exchanges(self) -> None:
+        """Read the exchanges recorded since the last one shown (one fetch in flight at a time)."""
+        if self._fetching_exchanges:
+            self._exchanges_dirty = True
+            return
+        after = self.exchange_log.model.last_id
+
+        async def fetch(subs, engine):
+            return await subs.exchanges(after_id=after)
+
+        self._fetching_exchanges = self.channel.run("reading the exchange log", fetch, self._exchanges_read,
+                                                    self._exchanges_failed)
+
+    def _exchanges_read(self, exchanges: list) -> None:
+        self._fetching_exchanges = False
+        self.exchange_log.add(exchanges)
+        if self._exchanges_dirty or len(exchanges) >= 500:
+            self._exchanges_dirty = False
+            self.fetch_exchanges()
+
+    def _exchanges_failed(self, exc: BaseException) -> None:
+        self._fetching_exchanges = self._exchanges_dirty = False
+        log.warning("the exchange log could not be read: %s", exc)
 
     @property
     def receiver_url(self) -> str:
