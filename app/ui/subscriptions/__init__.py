@@ -9,6 +9,7 @@
 - `subjects_panel.py`   add / remove subjects of the selected stream
 - `status_panel.py`     status (enable / pause / disable), Verify round trip, Poll now and auto-poll
 - `exchange_log.py`     the raw HTTP of every management call, live (Authorization redacted by the core)
+- `emit_dialog.py`      "Emit test event…" for the built-in simulator
 
 `install_subscriptions(window)` is the main window's one hook.
 """
@@ -35,5 +36,7 @@ def install_subscriptions(window):
     menu.addAction(area.add_action)
     menu.addAction(area.new_action)
     menu.addAction(area.refresh_action)
+    menu.addSeparator()
+    menu.addAction(area.emit_action)
     area.dock = dock
     return area

@@ -45,6 +45,7 @@ class SubscriptionsArea(QWidget):
         self.refresh_action = self.toolbar.addAction("Refresh", self.refresh)
         self.add_action = self.toolbar.addAction("Add transmitter…", self.open_add_transmitter)
         self.new_action = self.toolbar.addAction("New stream", self.new_stream)
+        self.emit_action = self.toolbar.addAction("Emit test event…", self.open_emit_dialog)
         self.tree = QTreeView(self)
         self.tree.setModel(self.model)
         self.tree.setUniformRowHeights(True)
@@ -240,6 +241,43 @@ class SubscriptionsArea(QWidget):
 
         if dialog is not None and shiboken6.isValid(dialog):
             dialog.show_result(text)
+
+    # -- the simulator's Emit dialog ---------------------------------------------------------------
+    def open_emit_dialog(self):
+        from app.ui.subscriptions.emit_dialog import EmitDialog
+
+        builtin = next((t for t in self.model.listings.values() if t.builtin), None)
+        dialog = EmitDialog(builtin.streams if builtin else [], self)
+        dialog.emit_requested.connect(self.emit_event)
+        dialog.finished.connect(dialog.deleteLater)
+        self._emit_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def emit_event(self, request: dict) -> None:
+        import shiboken6
+
+        dialog = self._emit_dialog
+
+        async def emit(subs, engine):
+            if engine.transmitter is None:
+                raise RuntimeError("the built-in simulator is not running")
+            return (await engine.transmitter.emit(**request)).to_json()
+
+        def shown(result=None, error: str = "") -> None:
+            if dialog is not None and shiboken6.isValid(dialog):
+                dialog.show_result(result, error)
+
+        def failed(exc: BaseException) -> None:
+            shown(None, str(exc))
+            self.answered.emit("error")
+
+        def done(result: dict) -> None:
+            shown(result)
+            self.answered.emit("emit")
+
+        if not self.channel.run("emitting a test event", emit, done, failed):
+            shown(None, "The engine is not running.")
 
     # -- streams ------------------------------------------------------------------------------
     def create_stream(self, issuer: str, body: dict) -> None:
