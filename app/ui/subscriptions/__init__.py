@@ -8,6 +8,7 @@
 - `subject_editor.py`   a format-aware form for one subject identifier, validated by the core
 - `subjects_panel.py`   add / remove subjects of the selected stream
 - `status_panel.py`     status (enable / pause / disable), Verify round trip, Poll now and auto-poll
+- `stream_actions.py`   runs what the Subjects and Status tabs ask for, answers back to them
 - `exchange_log.py`     the raw HTTP of every management call, live (Authorization redacted by the core)
 - `emit_dialog.py`      "Emit test event…" for the built-in simulator
 

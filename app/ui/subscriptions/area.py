@@ -8,7 +8,6 @@ the `ManagementChannel` and hands each answer back to the part that asked.
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -19,6 +18,7 @@ from app.ui.subscriptions.channel import ManagementChannel, client_for
 from app.ui.subscriptions.exchange_log import ExchangeLogPanel
 from app.ui.subscriptions.stream_editor import StreamEditor
 from app.ui.subscriptions.status_panel import StatusPanel
+from app.ui.subscriptions.stream_actions import StreamActions, describe_answer
 from app.ui.subscriptions.subjects_panel import SubjectsPanel
 from app.ui.subscriptions.transmitter_tree import TransmitterListing, TransmitterTreeModel, TreeRole
 from app.ui.untrusted import plain_label
@@ -62,8 +62,6 @@ class SubscriptionsArea(QWidget):
         self.tabs.addTab(self.exchange_log, "Exchanges")
         self._fetching_exchanges = False
         self._exchanges_dirty = False
-        self.verify_timeout = 10.0
-        self._auto_counts: dict[str, int] = {}
 
         left = QWidget(self)
         column = QVBoxLayout(left)
@@ -80,19 +78,12 @@ class SubscriptionsArea(QWidget):
         layout.addWidget(splitter, 1)
 
         self.tree.selectionModel().currentChanged.connect(self._current_changed)
+        self.actions = StreamActions(self.channel, self.subjects, self.status, self)
+        self.actions.answered.connect(self.answered)
         self.channel.ready.connect(self._channel_ready)
         bridge.events.connect(self._engine_events)
         self.editor.create_requested.connect(self.create_stream)
         self.editor.save_requested.connect(self.save_stream)
-        self.subjects.add_requested.connect(self.add_subject)
-        self.subjects.remove_requested.connect(self.remove_subject)
-        self.status.read_requested.connect(self.read_status)
-        self.status.status_requested.connect(self.set_status)
-        self.status.verify_requested.connect(self.verify)
-        self.status.poll_requested.connect(self.poll_now)
-        self.status.auto_poll_toggled.connect(self.toggle_auto_poll)
-        self.channel.polled.connect(self._auto_polled)
-        self.channel.auto_poll_stopped.connect(self._auto_poll_stopped)
 
     # -- engine -------------------------------------------------------------------------
     def engine_ready(self, info: dict) -> None:
@@ -120,8 +111,10 @@ class SubscriptionsArea(QWidget):
         async def fetch(subs, engine):
             return await subs.exchanges(after_id=after)
 
-        self._fetching_exchanges = self.channel.run("reading the exchange log", fetch, self._exchanges_read,
-                                                    self._exchanges_failed)
+        # Set before the call: a future already done delivers its result synchronously.
+        self._fetching_exchanges = True
+        if not self.channel.run("reading the exchange log", fetch, self._exchanges_read, self._exchanges_failed):
+            self._fetching_exchanges = False
 
     def _exchanges_read(self, exchanges: list) -> None:
         self._fetching_exchanges = False
@@ -293,106 +286,6 @@ class SubscriptionsArea(QWidget):
 
         self.channel.run(f"saving stream {body.get('stream_id')}", save, self._stream_answer, self._editor_failed)
 
-    # -- subjects ------------------------------------------------------------------------------
-    def add_subject(self, issuer: str, stream_id: str, subject: dict, verified: bool) -> None:
-        async def add(subs, engine):
-            return await (await client_for(subs, issuer)).add_subject(stream_id, subject, verified=verified)
-
-        self._subject_call("adding a subject", add, stream_id, "added", subject)
-
-    def remove_subject(self, issuer: str, stream_id: str, subject: dict) -> None:
-        async def remove(subs, engine):
-            return await (await client_for(subs, issuer)).remove_subject(stream_id, subject)
-
-        self._subject_call("removing a subject", remove, stream_id, "removed", subject)
-
-    def _subject_call(self, what: str, fn, stream_id: str, done_as: str, subject: dict) -> None:
-        def done(answer) -> None:
-            self.subjects.show_answer(stream_id, done_as, subject, describe_answer(answer))
-            self.answered.emit(answer.operation)
-
-        def failed(exc: BaseException) -> None:
-            self.subjects.show_answer(stream_id, "", None, f"Failed: {exc}")
-            self.answered.emit("error")
-
-        self.channel.run(what, fn, done, failed)
-
-    # -- status, verification, poll --------------------------------------------------------------
-    def read_status(self, issuer: str, stream_id: str) -> None:
-        async def read(subs, engine):
-            return await (await client_for(subs, issuer)).get_status(stream_id)
-
-        self.channel.run(f"reading the status of {stream_id}", read,
-                         lambda a: self._status_answer(stream_id, a, announce=False),
-                         lambda exc: self.status.show_status(stream_id, None, f"Failed: {exc}"))
-
-    def set_status(self, issuer: str, stream_id: str, status: str, reason: str) -> None:
-        async def change(subs, engine):
-            return await (await client_for(subs, issuer)).set_status(stream_id, status, reason or None)
-
-        def failed(exc: BaseException) -> None:
-            self.status.show_status(stream_id, None, f"Failed: {exc}")
-            self.answered.emit("error")
-
-        self.channel.run(f"changing the status of {stream_id}", change, lambda a: self._status_answer(stream_id, a),
-                         failed)
-
-    def _status_answer(self, stream_id: str, answer, *, announce: bool = True) -> None:
-        self.status.show_status(stream_id, answer.data, "\n".join(f"note: {n}" for n in answer.notes))
-        if announce:
-            self.answered.emit(answer.operation)
-
-    def verify(self, issuer: str, config: dict) -> None:
-        stream_id, timeout = str(config.get("stream_id")), self.verify_timeout
-
-        async def round_trip(subs, engine):
-            return await subs.verify(await client_for(subs, issuer), config, timeout=timeout)
-
-        def done(outcome) -> None:
-            self.status.show_verification(stream_id, outcome)
-            self.answered.emit("verify")
-
-        def failed(exc: BaseException) -> None:
-            self.status.show_verification(stream_id, None, str(exc))
-            self.answered.emit("error")
-
-        self.channel.run(f"verifying stream {stream_id}", round_trip, done, failed)
-
-    def poll_now(self, issuer: str, config: dict) -> None:
-        stream_id = str(config.get("stream_id"))
-
-        async def poll(subs, engine):
-            poller = subs.poller(await client_for(subs, issuer), config)
-            outcome = await poller.poll(return_immediately=True)
-            await poller.flush()  # acknowledge what verified now, not on some later poll
-            return outcome
-
-        def done(outcome) -> None:
-            self.status.show_poll(stream_id, outcome)
-            self.answered.emit("poll")
-
-        def failed(exc: BaseException) -> None:
-            self.status.show_poll(stream_id, None, str(exc))
-            self.answered.emit("error")
-
-        self.channel.run(f"polling stream {stream_id}", poll, done, failed)
-
-    def toggle_auto_poll(self, issuer: str, config: dict, on: bool) -> None:
-        stream_id = str(config.get("stream_id"))
-        if on:
-            self._auto_counts[stream_id] = 0
-            self.channel.start_auto_poll(issuer, config)
-        else:
-            self.channel.stop_auto_poll(stream_id)
-
-    def _auto_polled(self, stream_id: str, count: int) -> None:
-        self._auto_counts[stream_id] = self._auto_counts.get(stream_id, 0) + count
-        self.status.show_auto_poll(stream_id, count, self._auto_counts[stream_id])
-
-    def _auto_poll_stopped(self, stream_id: str, why: str) -> None:
-        if why:
-            self.status.auto_poll_ended(stream_id, why)
-
     def _stream_answer(self, answer) -> None:
         self.editor.show_answer(describe_answer(answer))
         config = answer.data if isinstance(answer.data, dict) else None
@@ -404,15 +297,6 @@ class SubscriptionsArea(QWidget):
     def _editor_failed(self, exc: BaseException) -> None:
         self.editor.show_answer(f"Failed: {exc}")
         self.answered.emit("error")
-
-
-def describe_answer(answer) -> str:
-    """An Answer as text: status, notes, the JSON the transmitter sent (normalised)."""
-    lines = [f"{answer.operation}: HTTP {answer.status}"]
-    lines += [f"note: {n}" for n in answer.notes]
-    if answer.data is not None:
-        lines += ["", json.dumps(answer.data, indent=2, ensure_ascii=False)]
-    return "\n".join(lines)
 
 
 async def _list_transmitters(subs, engine) -> list[TransmitterListing]:
