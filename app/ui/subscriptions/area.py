@@ -214,11 +214,18 @@ class SubscriptionsArea(QWidget):
         async def connect(subs, engine):
             from app.core.subscriptions import AuthSpec
 
-            client = await subs.connect(issuer, AuthSpec(**auth))
-            return client.discovery
+            from app.core.subscriptions import TransmitterError
 
-        def done(found) -> None:
-            text = [f"Connected to {found.issuer}.", f"Metadata found at {found.url}", f"({found.location})."]
+            client = await subs.connect(issuer, AuthSpec(**auth))
+            try:  # the credentials are first used here: say now whether they work
+                streams = f"The transmitter lists {len((await client.list_streams()).data)} stream(s)."
+            except TransmitterError as exc:
+                streams = f"Listing its streams failed: {exc}"
+            return client.discovery, streams
+
+        def done(result) -> None:
+            found, streams = result
+            text = [f"Connected to {found.issuer}.", f"Metadata found at {found.url}", f"({found.location}).", streams]
             text += ["", "Metadata notes:", *found.notes] if found.notes else ["", "The metadata validated without notes."]
             self._show_in(dialog, "\n".join(text))
             self.refresh()
