@@ -10,12 +10,15 @@ def ready_area(window, qtbot):
     return area
 
 
-def create_push_stream(area, qtbot, events, *, poll: bool = False, description: str = "from the form") -> dict:
+def create_push_stream(area, qtbot, events, *, poll: bool = False, description: str = "from the form",
+                       endpoint: str | None = None) -> dict:
     """Fill the stream form for a new stream at the selected transmitter and press Create."""
     area.new_stream()
     editor = area.editor
     if poll:
         editor.method.setCurrentIndex(1)
+    if endpoint is not None:
+        editor.endpoint.setText(endpoint)
     editor.set_checked(list(events))
     editor.description.setText(description)
     with qtbot.waitSignal(area.refreshed, timeout=10000):

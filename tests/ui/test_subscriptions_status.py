@@ -86,3 +86,27 @@ def test_auto_poll_fetches_as_events_are_emitted(window, qtbot):
     qtbot.waitUntil(lambda: "2 SET(s) so far" in panel.poll_result.text(), timeout=5000)
     panel.auto_poll.setChecked(False)
     assert not area.channel.auto_polling(config["stream_id"])
+
+
+def test_verify_times_out_when_the_stream_pushes_elsewhere(window, qtbot):
+    area = ready_area(window, qtbot)
+    config = create_push_stream(area, qtbot, [SESSION_REVOKED], endpoint="http://127.0.0.1:9/elsewhere")
+    area.actions.verify_timeout = 0.3
+    with qtbot.waitSignal(area.answered, timeout=10000):
+        area.status.verify_button.click()
+    text = area.status.verification.text()
+    assert text.startswith("timeout: no verification SET with this state arrived within 0.3 s"), text
+    assert "the stream pushes to http://127.0.0.1:9/elsewhere, not to this receiver" in text
+    assert area.status.verify_button.isEnabled()
+    assert config["stream_id"] in area.status.heading.text()
+
+
+def test_a_second_verify_too_soon_shows_the_429(window, qtbot):
+    area = ready_area(window, qtbot)
+    create_push_stream(area, qtbot, [SESSION_REVOKED])
+    with qtbot.waitSignal(area.answered, timeout=10000):
+        area.status.verify_button.click()
+    with qtbot.waitSignal(area.answered, timeout=10000):
+        area.status.verify_button.click()
+    text = area.status.verification.text()
+    assert text.startswith("Failed: ") and "HTTP 429" in text and "retry after" in text
