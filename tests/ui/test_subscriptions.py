@@ -120,3 +120,41 @@ def test_an_invalid_subject_is_refused_before_sending(window, qtbot):
     operations = [x.operation for x in window.engine_thread.call(lambda e: area.channel.subs.exchanges()).result(5)]
     assert "add_subject" not in operations
     assert config["stream_id"] not in window.engine_thread.engine.transmitter.subjects
+
+
+def test_deleting_a_stream_after_confirming(window, qtbot):
+    area = ready_area(window, qtbot)
+    config = create_push_stream(area, qtbot, [SESSION_REVOKED])
+    box = area.confirm_delete_stream()
+    qtbot.waitExposed(box)
+    assert config["stream_id"] in box.text()
+    with qtbot.waitSignal(area.refreshed, timeout=10000):
+        box.button(box.StandardButton.Yes).click()
+    assert config["stream_id"] not in window.engine_thread.engine.transmitter.streams
+    assert not area.model.find_stream(config["stream_id"]).isValid()
+
+
+def test_cancelling_the_confirmation_deletes_nothing(window, qtbot):
+    area = ready_area(window, qtbot)
+    config = create_push_stream(area, qtbot, [SESSION_REVOKED])
+    box = area.confirm_delete_stream()
+    qtbot.waitExposed(box)
+    box.button(box.StandardButton.Cancel).click()
+    qtbot.wait(200)
+    assert config["stream_id"] in window.engine_thread.engine.transmitter.streams
+    assert area.confirm_forget_transmitter() is None  # the built-in simulator cannot be forgotten
+
+
+def test_a_restarted_engine_is_listed_again(window, qtbot):
+    from dataclasses import replace
+
+    area = ready_area(window, qtbot)
+    config = create_push_stream(area, qtbot, [SESSION_REVOKED])
+    old = area.channel.subs
+    with qtbot.waitSignal(window.engine_started, timeout=10000):
+        window.apply_settings(replace(window.settings, body_limit=2 * 1024 * 1024))
+    issuer = window.engine_thread.engine.transmitter.issuer
+    qtbot.waitUntil(lambda: area.channel.subs is not old and area.model.find_transmitter(issuer).isValid(),
+                    timeout=10000)
+    assert area.model.find_stream(config["stream_id"]).isValid()
+    assert not window.error_bar.isVisibleTo(window), window.error_bar.message.text()

@@ -91,7 +91,7 @@ def test_auto_poll_fetches_as_events_are_emitted(window, qtbot):
 def test_verify_times_out_when_the_stream_pushes_elsewhere(window, qtbot):
     area = ready_area(window, qtbot)
     config = create_push_stream(area, qtbot, [SESSION_REVOKED], endpoint="http://127.0.0.1:9/elsewhere")
-    area.actions.verify_timeout = 0.3
+    area.stream_actions.verify_timeout = 0.3
     with qtbot.waitSignal(area.answered, timeout=10000):
         area.status.verify_button.click()
     text = area.status.verification.text()

@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
-from PySide6.QtWidgets import QSplitter, QTabWidget, QToolBar, QTreeView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QMessageBox, QSplitter, QTabWidget, QToolBar, QTreeView, QVBoxLayout, QWidget
 
 from app.ui.subscriptions.channel import ManagementChannel, client_for
 from app.ui.subscriptions.exchange_log import ExchangeLogPanel
@@ -45,7 +45,10 @@ class SubscriptionsArea(QWidget):
         self.refresh_action = self.toolbar.addAction("Refresh", self.refresh)
         self.add_action = self.toolbar.addAction("Add transmitter…", self.open_add_transmitter)
         self.new_action = self.toolbar.addAction("New stream", self.new_stream)
+        self.delete_action = self.toolbar.addAction("Delete stream…", self.confirm_delete_stream)
+        self.forget_action = self.toolbar.addAction("Forget transmitter…", self.confirm_forget_transmitter)
         self.emit_action = self.toolbar.addAction("Emit test event…", self.open_emit_dialog)
+        self._on_confirmed = None
         self.tree = QTreeView(self)
         self.tree.setModel(self.model)
         self.tree.setUniformRowHeights(True)
@@ -78,8 +81,9 @@ class SubscriptionsArea(QWidget):
         layout.addWidget(splitter, 1)
 
         self.tree.selectionModel().currentChanged.connect(self._current_changed)
-        self.actions = StreamActions(self.channel, self.subjects, self.status, self)
-        self.actions.answered.connect(self.answered)
+        self.stream_actions = StreamActions(self.channel, self.subjects, self.status, self)
+        self.stream_actions.answered.connect(self.answered)
+        self.stream_actions.streams_changed.connect(self.refresh)
         self.channel.ready.connect(self._channel_ready)
         bridge.events.connect(self._engine_events)
         self.editor.create_requested.connect(self.create_stream)
@@ -196,6 +200,38 @@ class SubscriptionsArea(QWidget):
                 self.model.find_transmitter(issuer),
                 QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
             self.tabs.setCurrentWidget(self.editor)
+
+    # -- deleting, forgetting (after a confirmation opened with open(), never exec()) -------------
+    def confirm_delete_stream(self) -> QMessageBox | None:
+        issuer, stream_id = self.current_issuer(), self.current_stream_id()
+        if not issuer or not stream_id:
+            return None
+        return self._confirm("Delete stream", f"Delete stream {stream_id} at {issuer}? The transmitter forgets "
+                             "it and stops delivering its events.",
+                             lambda: self.stream_actions.delete_stream(issuer, stream_id))
+
+    def confirm_forget_transmitter(self) -> QMessageBox | None:
+        issuer = self.current_issuer()
+        listing = self.model.listings.get(issuer) if issuer else None
+        if listing is None or listing.builtin:
+            return None
+        return self._confirm("Forget transmitter", f"Forget {issuer} and its saved credentials? Its streams are "
+                             "left as they are at the transmitter.", lambda: self.stream_actions.forget(issuer))
+
+    def _confirm(self, title: str, text: str, on_yes) -> QMessageBox:
+        box = QMessageBox(QMessageBox.Icon.Question, title, text,
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self)
+        box.setTextFormat(Qt.TextFormat.PlainText)  # the text carries network strings (ids, issuers)
+        self._on_confirmed = on_yes
+        box.finished.connect(self._confirmation_finished)
+        box.finished.connect(box.deleteLater)
+        box.open()
+        return box
+
+    def _confirmation_finished(self, result: int) -> None:
+        box, on_yes, self._on_confirmed = self.sender(), self._on_confirmed, None
+        if on_yes is not None and box is not None and box.clickedButton() is box.button(QMessageBox.StandardButton.Yes):
+            on_yes()
 
     # -- transmitters -----------------------------------------------------------------------
     def open_add_transmitter(self):

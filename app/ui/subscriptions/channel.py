@@ -31,26 +31,30 @@ class ManagementChannel(QObject):
         self.subs = None  # app.core.subscriptions.Subscriptions (engine thread only)
         self.info: dict = {}
         self._auto: dict[str, asyncio.Event] = {}
+        self._engine = None  # the Engine `subs` was made over
+        self._generation = 0  # answers to calls made over an older engine are dropped
 
     @property
     def connected(self) -> bool:
-        return self.subs is not None and self._thread is not None and self._thread.engine is not None
+        """A Subscriptions exists over the engine that runs now (not one being replaced)."""
+        return self.subs is not None and self._thread is not None and self._thread.engine is self._engine
 
     def attach(self, engine_thread, info: dict) -> None:
         """After the engine (re)started: a fresh Subscriptions over it."""
         self._thread = engine_thread
         old, self.subs = self.subs, None
         self._auto.clear()  # the old engine's tasks were cancelled with it
+        self._generation += 1
 
         async def make(engine):
             from app.core.subscriptions import Subscriptions
 
             if old is not None:
                 old.close()
-            return Subscriptions.for_engine(engine)
+            return Subscriptions.for_engine(engine), engine
 
-        def made(subs) -> None:
-            self.subs = subs
+        def made(result) -> None:
+            self.subs, self._engine = result
             self.info = info
             self.ready.emit(info)
 
@@ -61,12 +65,24 @@ class ManagementChannel(QObject):
         """`await fn(subs, engine)` on the engine thread; False when no engine runs."""
         if not self.connected:
             return False
-        subs = self.subs
+        subs, generation = self.subs, self._generation
 
         async def call(engine):
             return await fn(subs, engine)
 
-        self._bridge.run(self._thread.call(call), what, on_done, on_error)
+        def done(result) -> None:
+            if generation == self._generation and on_done is not None:
+                on_done(result)
+
+        def failed(exc: BaseException) -> None:
+            if generation != self._generation:
+                return  # the engine restarted meanwhile: nobody waits for this answer
+            if on_error is not None:
+                on_error(exc)
+            else:
+                self._bridge.failed.emit(what, str(exc) or type(exc).__name__)
+
+        self._bridge.run(self._thread.call(call), what, done, failed)
         return True
 
     # -- auto-poll ------------------------------------------------------------------------

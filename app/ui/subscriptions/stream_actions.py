@@ -17,6 +17,7 @@ from app.ui.subscriptions.channel import client_for
 
 class StreamActions(QObject):
     answered = Signal(str)  # the operation whose answer was just shown ("error" for a failure)
+    streams_changed = Signal()  # a stream was deleted or a transmitter forgotten: list again
 
     def __init__(self, channel, subjects, status, parent=None):
         super().__init__(parent)
@@ -58,6 +59,28 @@ class StreamActions(QObject):
             self.answered.emit("error")
 
         self.channel.run(what, fn, done, failed)
+
+    # -- deleting, forgetting ------------------------------------------------------------------------
+    def delete_stream(self, issuer: str, stream_id: str) -> None:
+        async def delete(subs, engine):
+            return await (await client_for(subs, issuer)).delete_stream(stream_id)
+
+        def done(answer) -> None:
+            self.channel.stop_auto_poll(stream_id)
+            self.answered.emit(answer.operation)
+            self.streams_changed.emit()
+
+        self.channel.run(f"deleting stream {stream_id}", delete, done)
+
+    def forget(self, issuer: str) -> None:
+        async def forget(subs, engine):
+            await subs.forget_transmitter(issuer)
+
+        def done(_) -> None:
+            self.answered.emit("forget")
+            self.streams_changed.emit()
+
+        self.channel.run(f"forgetting {issuer}", forget, done)
 
     # -- status, verification, poll --------------------------------------------------------------
     def read_status(self, issuer: str, stream_id: str) -> None:
