@@ -73,3 +73,23 @@ def test_invalid_input_is_refused_before_emitting(window, qtbot):
     assert dialog.claims_problem.text() == "the claims must be a JSON object"
     assert dialog.subject.field_problems["email"].text() == "format 'email' needs a non-empty string 'email'"
     dialog.close()
+
+
+def test_a_receiver_with_a_token_gets_it_in_new_push_streams(window, qtbot):
+    from dataclasses import replace
+
+    with qtbot.waitSignal(window.engine_started, timeout=10000):
+        window.apply_settings(replace(window.settings, receiver_token="rx-s3cret"))
+    area = window.subscriptions
+    issuer = window.engine_thread.engine.transmitter.issuer
+    qtbot.waitUntil(lambda: area.model.find_transmitter(issuer).isValid(), timeout=10000)
+    area.new_stream()
+    assert area.editor.authorization.text() == "Bearer rx-s3cret"
+    create_push_stream(area, qtbot, [SESSION_REVOKED])
+    dialog = open_dialog(area, qtbot)
+    rows = window.model.rowCount()
+    with qtbot.waitSignal(area.answered, timeout=10000):
+        dialog.emit_button.click()
+    qtbot.waitUntil(lambda: window.model.rowCount() == rows + 1, timeout=10000)
+    assert window.model.data(window.model.index(rows, COL_VERDICT)) == "valid"
+    dialog.close()

@@ -183,7 +183,9 @@ class SubscriptionsArea(QWidget):
         if config is not None:
             self.editor.show_stream(issuer, config, self.receiver_url)
         else:
-            self.editor.new_stream(issuer, listing.events_supported, self.receiver_url)
+            token = getattr(getattr(self._engine_owner, "settings", None), "receiver_token", None)
+            self.editor.new_stream(issuer, listing.events_supported, self.receiver_url,
+                                   receiver_authorization=f"Bearer {token}" if token else "")
         self.stream_selected(issuer, config)
 
     def stream_selected(self, issuer: str, config: dict | None) -> None:

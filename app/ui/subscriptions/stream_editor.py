@@ -84,13 +84,15 @@ class StreamEditor(QWidget):
         self._set_enabled()
 
     # -- what is shown ----------------------------------------------------------------------
-    def new_stream(self, issuer: str, events_supported: list[str], receiver_url: str) -> None:
+    def new_stream(self, issuer: str, events_supported: list[str], receiver_url: str, *,
+                   receiver_authorization: str = "") -> None:
+        """An empty form; push to our receiver, with its bearer token when it needs one."""
         self.issuer, self.config, self.receiver_url = issuer, None, receiver_url
         self.heading.setText(f"New stream at {issuer}")
         self._fill_events(events_supported, set(), None)
         self.method.setCurrentIndex(0)
         self.endpoint.setText(receiver_url)
-        self.authorization.clear()
+        self.authorization.setText(receiver_authorization)
         self.description.clear()
         self.supplied.setPlainText("")
         self.delivered_note.setText("")
