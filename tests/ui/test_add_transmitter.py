@@ -89,3 +89,20 @@ def test_an_unreachable_issuer_is_said_in_the_dialog(window, qtbot):
     assert dialog.result.toPlainText().startswith("Could not add http://127.0.0.1:9/nothing:")
     assert area.model.rowCount() == 1
     dialog.close()
+
+
+def test_forgetting_an_added_transmitter(window, qtbot, variant):
+    area = ready_area(window, qtbot)
+    assert not area.forget_action.isEnabled()  # the simulator is selected
+    dialog = add(area, qtbot, variant.issuer, kind="bearer", token="pasted-token")
+    dialog.close()
+    qtbot.waitUntil(lambda: area.model.rowCount() == 2, timeout=5000)
+    area.tree.setCurrentIndex(area.model.find_transmitter(variant.issuer))
+    assert area.forget_action.isEnabled() and not area.delete_action.isEnabled()
+    box = area.confirm_forget_transmitter()
+    qtbot.waitExposed(box)
+    with qtbot.waitSignal(area.refreshed, timeout=10000):
+        box.button(box.StandardButton.Yes).click()
+    assert area.model.rowCount() == 1
+    known = window.engine_thread.call(lambda e: area.channel.subs.known_transmitters()).result(5)
+    assert [k.issuer for k in known] == [window.engine_thread.engine.transmitter.issuer]

@@ -49,6 +49,8 @@ class SubscriptionsArea(QWidget):
         self.forget_action = self.toolbar.addAction("Forget transmitter…", self.confirm_forget_transmitter)
         self.emit_action = self.toolbar.addAction("Emit test event…", self.open_emit_dialog)
         self._on_confirmed = None
+        for action in (self.delete_action, self.forget_action, self.emit_action):
+            action.setEnabled(False)  # until the selection says what they would act on
         self.tree = QTreeView(self)
         self.tree.setModel(self.model)
         self.tree.setUniformRowHeights(True)
@@ -172,8 +174,14 @@ class SubscriptionsArea(QWidget):
             index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
 
     def _current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
+        self._show_selected()
+
+    def _show_selected(self) -> None:
         issuer = self.current_issuer()
         listing = self.model.listings.get(issuer) if issuer else None
+        self.delete_action.setEnabled(self.current_stream_id() is not None)
+        self.forget_action.setEnabled(listing is not None and not listing.builtin)
+        self.emit_action.setEnabled(any(t.builtin for t in self.model.listings.values()))
         if listing is None:
             return
         self.details.setText("\n".join(filter(None, [
@@ -201,6 +209,7 @@ class SubscriptionsArea(QWidget):
             self.tree.selectionModel().setCurrentIndex(
                 self.model.find_transmitter(issuer),
                 QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+            self._show_selected()  # a fresh form even when the transmitter was selected already
             self.tabs.setCurrentWidget(self.editor)
 
     # -- deleting, forgetting (after a confirmation opened with open(), never exec()) -------------
@@ -250,9 +259,7 @@ class SubscriptionsArea(QWidget):
         dialog = self._add_dialog
 
         async def connect(subs, engine):
-            from app.core.subscriptions import AuthSpec
-
-            from app.core.subscriptions import TransmitterError
+            from app.core.subscriptions import AuthSpec, TransmitterError
 
             client = await subs.connect(issuer, AuthSpec(**auth))
             try:  # the credentials are first used here: say now whether they work
