@@ -110,3 +110,15 @@ def test_a_second_verify_too_soon_shows_the_429(window, qtbot):
         area.status.verify_button.click()
     text = area.status.verification.text()
     assert text.startswith("Failed: ") and "HTTP 429" in text and "retry after" in text
+
+
+def test_auto_poll_stops_and_says_why_when_the_stream_goes_away(window, qtbot):
+    area = ready_area(window, qtbot)
+    config = create_push_stream(area, qtbot, [SESSION_REVOKED], poll=True)
+    area.status.auto_poll.setChecked(True)
+    qtbot.waitUntil(lambda: "so far" in area.status.poll_result.text(), timeout=5000)
+    simulator = window.engine_thread.engine.transmitter
+    window.engine_thread.submit(simulator.delete(config["stream_id"])).result(5)
+    qtbot.waitUntil(lambda: not area.status.auto_poll.isChecked(), timeout=10000)
+    assert area.status.poll_result.text().startswith("Auto-poll stopped: ") and "404" in area.status.poll_result.text()
+    assert not area.channel.auto_polling(config["stream_id"])

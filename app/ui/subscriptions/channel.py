@@ -23,6 +23,7 @@ class ManagementChannel(QObject):
     ready = Signal(dict)  # the engine's ready_info, once a Subscriptions exists for it
     polled = Signal(str, int)  # stream_id, SETs fetched by one auto-poll request (from the engine thread: queued)
     auto_poll_stopped = Signal(str, str)  # stream_id, why (empty: stopped by the user)
+    _auto_poll_ended = Signal(str, object, str)  # from the engine thread: stream_id, its stop event, why
 
     def __init__(self, bridge, parent: QObject | None = None):
         super().__init__(parent)
@@ -33,6 +34,7 @@ class ManagementChannel(QObject):
         self._auto: dict[str, asyncio.Event] = {}
         self._engine = None  # the Engine `subs` was made over
         self._generation = 0  # answers to calls made over an older engine are dropped
+        self._auto_poll_ended.connect(self._forget_auto_poll)  # queued: emitted on the engine thread
 
     @property
     def connected(self) -> bool:
@@ -109,7 +111,7 @@ class ManagementChannel(QObject):
                                      on_outcome=lambda o: self.polled.emit(stream_id, len(o.sets)))
                 except TransmitterError as exc:
                     why = str(exc)
-                self.auto_poll_stopped.emit(stream_id, why)
+                self._auto_poll_ended.emit(stream_id, stop, why)
 
             engine.spawn(loop_until_stopped(), name=f"auto-poll {stream_id}")
 
@@ -118,6 +120,11 @@ class ManagementChannel(QObject):
             self.auto_poll_stopped.emit(stream_id, str(exc))
 
         self.run(f"auto-polling stream {stream_id}", start, on_error=failed)
+
+    def _forget_auto_poll(self, stream_id: str, stop: object, why: str) -> None:
+        if self._auto.get(stream_id) is stop:  # not a newer auto-poll of the same stream
+            del self._auto[stream_id]
+        self.auto_poll_stopped.emit(stream_id, why)
 
     def stop_auto_poll(self, stream_id: str) -> None:
         stop = self._auto.pop(stream_id, None)
