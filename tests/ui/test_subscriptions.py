@@ -5,6 +5,7 @@ its events are edited and saved with PATCH or PUT, and the new configuration is 
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import Qt
 
 from peers import CREDENTIAL_CHANGE, SESSION_REVOKED
 from subs_ui import create_push_stream, ready_area
@@ -158,3 +159,21 @@ def test_a_restarted_engine_is_listed_again(window, qtbot):
                     timeout=10000)
     assert area.model.find_stream(config["stream_id"]).isValid()
     assert not window.error_bar.isVisibleTo(window), window.error_bar.message.text()
+
+
+def test_events_delivered_is_highlighted_where_it_differs_from_the_request(window, qtbot):
+    area = ready_area(window, qtbot)
+    simulator = window.engine_thread.engine.transmitter
+    unknown = "https://example.com/event-type/unknown"
+    body = {"delivery": {"method": "urn:ietf:rfc:8935", "endpoint_url": window.engine_thread.engine.receiver.url},
+            "events_requested": [SESSION_REVOKED, unknown]}
+    stream, _ = window.engine_thread.submit(simulator.create(body)).result(5)
+    with qtbot.waitSignal(area.refreshed, timeout=10000):
+        area.refresh(select_stream=stream.stream_id)
+    editor = area.editor
+    assert editor.delivered_note.text() == ("events_delivered differs from events_requested:\n"
+                                            f"requested, not delivered: {unknown}")
+    items = [editor.events_model.item(i) for i in range(editor.events_model.rowCount())]
+    bold = [i.data(Qt.ItemDataRole.UserRole) for i in items if i.font().bold()]
+    assert bold == [unknown]
+    assert f"events_delivered: {SESSION_REVOKED}" in editor.supplied.toPlainText()

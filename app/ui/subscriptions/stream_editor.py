@@ -112,7 +112,7 @@ class StreamEditor(QWidget):
         self.authorization.setText(str(delivery.get("authorization_header") or ""))
         self.description.setText(str(config.get("description") or ""))
         self.supplied.setPlainText("\n".join(f"{k}: {_text(config[k])}" for k in READ_ONLY if k in config)
-                                   + f"\nevents_delivered: {len(delivered)} event type(s)")
+                                   + "\nevents_delivered: " + (", ".join(delivered) or "none"))
         missing = [e for e in requested if e not in delivered]
         extra = [e for e in delivered if e not in requested]
         notes = [f"requested, not delivered: {e}" for e in missing] + [f"delivered, not requested: {e}" for e in extra]
