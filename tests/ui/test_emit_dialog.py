@@ -82,7 +82,7 @@ def test_a_receiver_with_a_token_gets_it_in_new_push_streams(window, qtbot):
         window.apply_settings(replace(window.settings, receiver_token="rx-s3cret"))
     area = window.subscriptions
     issuer = window.engine_thread.engine.transmitter.issuer
-    qtbot.waitUntil(lambda: area.model.find_transmitter(issuer).isValid(), timeout=10000)
+    qtbot.waitUntil(lambda: area.channel.connected and area.model.find_transmitter(issuer).isValid(), timeout=10000)
     area.new_stream()
     assert area.editor.authorization.text() == "Bearer rx-s3cret"
     create_push_stream(area, qtbot, [SESSION_REVOKED])

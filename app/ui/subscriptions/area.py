@@ -112,6 +112,8 @@ class SubscriptionsArea(QWidget):
         if self._fetching_exchanges:
             self._exchanges_dirty = True
             return
+        if not self.channel.connected:
+            return  # when it is, the whole record is read again
         after = self.exchange_log.model.last_id
 
         async def fetch(subs, engine):
@@ -119,8 +121,7 @@ class SubscriptionsArea(QWidget):
 
         # Set before the call: a future already done delivers its result synchronously.
         self._fetching_exchanges = True
-        if not self.channel.run("reading the exchange log", fetch, self._exchanges_read, self._exchanges_failed):
-            self._fetching_exchanges = False
+        self.channel.run("reading the exchange log", fetch, self._exchanges_read, self._exchanges_failed)
 
     def _exchanges_read(self, exchanges: list) -> None:
         self._fetching_exchanges = False
@@ -149,8 +150,10 @@ class SubscriptionsArea(QWidget):
         self.model.set_listings(listings)
         self.tree.expandAll()
         index = self.model.find_stream(keep) if keep else QModelIndex()
-        if not index.isValid():
-            index = self.model.find_transmitter(current_issuer or "") if current_issuer else self.model.index(0, 0)
+        if not index.isValid() and current_issuer:
+            index = self.model.find_transmitter(current_issuer)
+        if not index.isValid():  # e.g. the simulator's issuer changed with its port after a restart
+            index = self.model.index(0, 0)
         if index.isValid():
             self.tree.selectionModel().setCurrentIndex(
                 index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
@@ -183,6 +186,8 @@ class SubscriptionsArea(QWidget):
         self.forget_action.setEnabled(listing is not None and not listing.builtin)
         self.emit_action.setEnabled(any(t.builtin for t in self.model.listings.values()))
         if listing is None:
+            self.editor.show_nothing()
+            self.stream_selected("", None)
             return
         self.details.setText("\n".join(filter(None, [
             f"Metadata: {listing.metadata_url} ({listing.location})" if listing.metadata_url else "",
@@ -278,8 +283,7 @@ class SubscriptionsArea(QWidget):
         def failed(exc: BaseException) -> None:
             self._show_in(dialog, f"Could not add {issuer}:\n{exc}")
 
-        if not self.channel.run(f"adding {issuer}", connect, done, failed):
-            self._show_in(dialog, "The engine is not running.")
+        self.channel.run(f"adding {issuer}", connect, done, failed)
 
     def _show_in(self, dialog, text: str) -> None:
         import shiboken6
@@ -321,8 +325,7 @@ class SubscriptionsArea(QWidget):
             shown(result)
             self.answered.emit("emit")
 
-        if not self.channel.run("emitting a test event", emit, done, failed):
-            shown(None, "The engine is not running.")
+        self.channel.run("emitting a test event", emit, done, failed)
 
     # -- streams ------------------------------------------------------------------------------
     def create_stream(self, issuer: str, body: dict) -> None:

@@ -64,8 +64,14 @@ class ManagementChannel(QObject):
 
     def run(self, what: str, fn: Callable[[Any, Any], Awaitable[Any]], on_done: Callable[[Any], None] | None = None,
             on_error: Callable[[BaseException], None] | None = None) -> bool:
-        """`await fn(subs, engine)` on the engine thread; False when no engine runs."""
+        """`await fn(subs, engine)` on the engine thread. When no engine runs (or it is restarting)
+        nothing is sent, `on_error` (else the bridge's `failed`) hears why, and False is returned."""
         if not self.connected:
+            error = RuntimeError("the engine is not running (it may be restarting); try again in a moment")
+            if on_error is not None:
+                on_error(error)
+            else:
+                self._bridge.failed.emit(what, str(error))
             return False
         subs, generation = self.subs, self._generation
 

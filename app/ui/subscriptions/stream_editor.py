@@ -121,6 +121,11 @@ class StreamEditor(QWidget):
         self._method_changed()
         self._set_enabled()
 
+    def show_nothing(self) -> None:
+        self.issuer, self.config = "", None
+        self.heading.setText("No transmitter selected.")
+        self._set_enabled()
+
     def show_answer(self, text: str) -> None:
         self.answer.setPlainText(text)
 
