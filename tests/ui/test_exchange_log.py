@@ -38,3 +38,20 @@ def test_the_log_shows_each_exchange_once(window, qtbot):
     qtbot.waitUntil(lambda: operations(area.exchange_log).count("list") == 4, timeout=5000)
     ids = [e.id for e in area.exchange_log.model.exchanges]
     assert ids == sorted(set(ids))
+
+
+def test_the_model_keeps_the_latest_rows(qtmodeltester):
+    from types import SimpleNamespace
+
+    from app.ui.subscriptions.exchange_log import ExchangeLogModel
+
+    def exchange(i):
+        return SimpleNamespace(id=i, started_at=0.0, operation="poll", method="POST", url="http://t/poll", status=200,
+                               error=None, duration_ms=1.0)
+
+    model = ExchangeLogModel(keep=5)
+    qtmodeltester.check(model)
+    model.add([exchange(i) for i in range(1, 4)])
+    model.add([exchange(i) for i in range(3, 9)])  # 3 is there already
+    assert [e.id for e in model.exchanges] == [4, 5, 6, 7, 8] and model.last_id == 8
+    qtmodeltester.check(model)

@@ -201,3 +201,10 @@ def list_exchanges(conn: sqlite3.Connection, *, issuer: str | None = None, after
                             response_headers=[tuple(h) for h in json.loads(resp_h or "[]")], response_body=resp_b,
                             error=error, notes=json.loads(notes), duration_ms=duration or 0.0, id=id_))
     return out
+
+
+def exchange_id_before_last(conn: sqlite3.Connection, count: int) -> int | None:
+    """The `after_id` that pages in only the last `count` exchanges (None: there are no more than that),
+    so a front end opening a long record reads its tail, not all of it."""
+    row = conn.execute("SELECT id FROM transmitter_exchanges ORDER BY id DESC LIMIT 1 OFFSET ?", (count,)).fetchone()
+    return row[0] if row else None

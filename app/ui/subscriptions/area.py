@@ -15,7 +15,7 @@ from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
 from PySide6.QtWidgets import QMessageBox, QSplitter, QTabWidget, QToolBar, QTreeView, QVBoxLayout, QWidget
 
 from app.ui.subscriptions.channel import ManagementChannel, client_for
-from app.ui.subscriptions.exchange_log import ExchangeLogPanel
+from app.ui.subscriptions.exchange_log import KEEP, ExchangeLogPanel
 from app.ui.subscriptions.stream_editor import StreamEditor
 from app.ui.subscriptions.status_panel import StatusPanel
 from app.ui.subscriptions.stream_actions import StreamActions, describe_answer
@@ -117,7 +117,12 @@ class SubscriptionsArea(QWidget):
         after = self.exchange_log.model.last_id
 
         async def fetch(subs, engine):
-            return await subs.exchanges(after_id=after)
+            start = after
+            if start is None and engine.writer is not None:  # opening: only the tail the log keeps
+                from app.core.subscriptions.exchanges import exchange_id_before_last
+
+                start = await engine.writer.run(lambda conn: exchange_id_before_last(conn, KEEP))
+            return await subs.exchanges(after_id=start)
 
         # Set before the call: a future already done delivers its result synchronously.
         self._fetching_exchanges = True

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QAbstractItemView, QPlainTextEdit, QSplitter, QTab
 from app.ui.untrusted import elide
 
 COL_TIME, COL_OPERATION, COL_REQUEST, COL_STATUS, COL_DURATION = range(5)
+KEEP = 2000  # rows shown; older ones stay in the workspace (auto-poll adds one a second)
 HEADERS = ("Time", "Operation", "Request", "Status", "ms")
 
 
@@ -28,10 +29,11 @@ class ExchangeRole(IntEnum):
 
 
 class ExchangeLogModel(QAbstractTableModel):
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, *, keep: int = KEEP):
         super().__init__(parent)
         self.exchanges: list[Any] = []  # app.core.subscriptions.Exchange, in id order
         self._ids: set[int] = set()
+        self._keep = keep
 
     @property
     def last_id(self) -> int | None:
@@ -46,6 +48,12 @@ class ExchangeLogModel(QAbstractTableModel):
         self.exchanges += new
         self._ids.update(e.id for e in new)
         self.endInsertRows()
+        excess = len(self.exchanges) - self._keep
+        if excess > 0:
+            self.beginRemoveRows(QModelIndex(), 0, excess - 1)
+            self._ids.difference_update(e.id for e in self.exchanges[:excess])
+            del self.exchanges[:excess]
+            self.endRemoveRows()
 
     def clear(self) -> None:
         self.beginResetModel()
