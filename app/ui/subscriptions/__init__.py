@@ -30,6 +30,7 @@ def install_subscriptions(window):
     area = SubscriptionsArea(window.bridge, window, dock)
     dock.setWidget(area)
     window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+    window.resizeDocks([dock], [780], Qt.Orientation.Horizontal)
     window.engine_started.connect(area.engine_ready)
     menu = window.menuBar().addMenu("S&ubscriptions")
     menu.addAction(dock.toggleViewAction())

@@ -54,10 +54,10 @@ class EmitDialog(QDialog):
         faults_box = QGroupBox("Fault knobs (each breaks one thing on purpose)", self)
         grid = QGridLayout(faults_box)
         for i, (name, (what, check)) in enumerate(FAULTS.items()):
-            box = QCheckBox(name, faults_box)
+            box = QCheckBox(f"{name}: {what}", faults_box)
             box.setToolTip(tooltip(what + (f" (caught by the receiver's {check} check)" if check else "")))
             self.faults[name] = box
-            grid.addWidget(box, i // 3, i % 3)
+            grid.addWidget(box, i // 2, i % 2)
         self.count = QSpinBox(self)
         self.count.setRange(1, 1000)
         self.result = QPlainTextEdit(self)
@@ -80,7 +80,7 @@ class EmitDialog(QDialog):
         layout.addWidget(faults_box)
         layout.addWidget(self.result, 1)
         layout.addWidget(self.buttons)
-        self.resize(640, 640)
+        self.resize(760, 680)
 
     def request(self) -> dict[str, Any] | None:
         """The emit request, or None (with the problems shown) when the form is not valid."""

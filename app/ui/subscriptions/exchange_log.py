@@ -15,7 +15,7 @@ from enum import IntEnum
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtWidgets import QAbstractItemView, QPlainTextEdit, QSplitter, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QPlainTextEdit, QSplitter, QTableView, QVBoxLayout, QWidget
 
 from app.ui.untrusted import elide
 
@@ -119,12 +119,15 @@ class ExchangeLogPanel(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().setVisible(False)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         self.table.horizontalHeader().setStretchLastSection(True)
         for column, width in enumerate((70, 110, 380, 60, 50)):
             self.table.setColumnWidth(column, width)
         self.raw = QPlainTextEdit(self)
         self.raw.setReadOnly(True)
-        self.raw.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.raw.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)  # bodies are one long line
         self.raw.setPlaceholderText("Select an exchange to see its raw HTTP.")
         splitter = QSplitter(Qt.Orientation.Vertical, self)
         splitter.addWidget(self.table)

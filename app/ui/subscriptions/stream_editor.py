@@ -136,7 +136,7 @@ class StreamEditor(QWidget):
         self.events_model.clear()
         for uri in uris:
             known = catalogue.lookup(uri)
-            label = f"{known.title} ({uri})" if known else uri
+            label = f"{known.title} ({known.family} {known.name})" if known else uri
             item = QStandardItem(label)
             item.setData(uri, Qt.ItemDataRole.UserRole)
             item.setEditable(False)
