@@ -187,11 +187,7 @@ class SubjectEditor(QWidget):
         """Show the problems next to their fields; True when the subject is valid."""
         self._clear_problems()
         problems = self.problems()
-        general = []
-        for problem in problems:
-            target = self._owner_of(problem)
-            if target is None:
-                general.append(problem)
+        general = [p for p in problems if not self._place_beside_field(p)]
         for _, editor, _ in self.parts:
             editor.validate()
         if general:
@@ -199,17 +195,17 @@ class SubjectEditor(QWidget):
             self.problems_label.setVisible(True)
         return not problems
 
-    def _owner_of(self, problem: str):
-        """Put a problem beside its field (simple formats) or leave it to a part's own editor."""
+    def _place_beside_field(self, problem: str) -> bool:
+        """Show a problem beside the field it names; a part's problem is its own editor's to show."""
         if self.parts and re.match(r"(member '[^']*'|identifiers\[\d+\]): ", problem):
-            return self.parts  # the part's editor shows it beside its own field
+            return True
         for member, label in self.field_problems.items():
             if f"'{member}'" in problem or (member == "phone_number" and "phone_number" in problem) or \
                     (member == "uri" and "'acct:'" in problem):
                 label.setText((label.text() + "\n" if label.text() else "") + problem)
                 label.setVisible(True)
-                return label
-        return None
+                return True
+        return False
 
     def _clear_problems(self) -> None:
         self.problems_label.setText("")
