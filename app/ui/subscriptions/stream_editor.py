@@ -35,6 +35,7 @@ class StreamEditor(QWidget):
         self.issuer = ""
         self.config: dict[str, Any] | None = None  # the stream shown (None: a new one)
         self.receiver_url = ""
+        self._push_endpoint = ""
         self.heading = plain_label("No transmitter selected.", self)
         self.events_model = QStandardItemModel(self)  # the checklist: one checkable item per event type
         self.events = QListView(self)
@@ -59,7 +60,7 @@ class StreamEditor(QWidget):
         self.answer = QPlainTextEdit(self)
         self.answer.setReadOnly(True)
         self.answer.setPlaceholderText("The transmitter's answer shows here.")
-        self.method.currentIndexChanged.connect(self._method_changed)
+        self.method.currentIndexChanged.connect(self._method_switched)
         self.save_button.clicked.connect(self.request_save)
         self.create_button.clicked.connect(self.request_create)
 
@@ -88,9 +89,10 @@ class StreamEditor(QWidget):
                    receiver_authorization: str = "") -> None:
         """An empty form; push to our receiver, with its bearer token when it needs one."""
         self.issuer, self.config, self.receiver_url = issuer, None, receiver_url
+        self._push_endpoint = ""
         self.heading.setText(f"New stream at {issuer}")
         self._fill_events(events_supported, set(), None)
-        self.method.setCurrentIndex(0)
+        self._set_method(0)
         self.endpoint.setText(receiver_url)
         self.authorization.setText(receiver_authorization)
         self.description.clear()
@@ -101,13 +103,14 @@ class StreamEditor(QWidget):
 
     def show_stream(self, issuer: str, config: dict[str, Any], receiver_url: str) -> None:
         self.issuer, self.config, self.receiver_url = issuer, config, receiver_url
+        self._push_endpoint = ""
         self.heading.setText(f"Stream {config.get('stream_id')} at {issuer}")
         requested = [str(e) for e in config.get("events_requested") or []]
         supported = [str(e) for e in config.get("events_supported") or []]
         delivered = [str(e) for e in config.get("events_delivered") or []]
         self._fill_events(list(dict.fromkeys([*supported, *requested])), set(requested), set(delivered))
         delivery = config.get("delivery") or {}
-        self.method.setCurrentIndex(1 if delivery.get("method") == POLL else 0)
+        self._set_method(1 if delivery.get("method") == POLL else 0)
         self.endpoint.setText(str(delivery.get("endpoint_url") or ""))
         self.authorization.setText(str(delivery.get("authorization_header") or ""))
         self.description.setText(str(config.get("description") or ""))
@@ -151,15 +154,30 @@ class StreamEditor(QWidget):
             item.setToolTip(tooltip(tip))
             self.events_model.appendRow(item)
 
+    def _set_method(self, index: int) -> None:
+        """Show a stream's method without treating it as the user's switch (called by the fill)."""
+        self.method.blockSignals(True)
+        self.method.setCurrentIndex(index)
+        self.method.blockSignals(False)
+
+    def _method_switched(self) -> None:
+        if self.method.currentData() == POLL and not self.endpoint.isReadOnly():
+            self._push_endpoint = self.endpoint.text()  # kept for a switch back to push
+        self._method_changed()
+
     def _method_changed(self) -> None:
         poll = self.method.currentData() == POLL
         self.endpoint.setReadOnly(poll)
         self.authorization.setEnabled(not poll)
-        if poll and (self.config is None or (self.config.get("delivery") or {}).get("method") != POLL):
-            self.endpoint.setText("")
+        if poll:
+            self.endpoint.setText(self._poll_url())  # the transmitter's; empty until it supplies one
             self.endpoint.setPlaceholderText("supplied by the transmitter")
-        elif not poll and not self.endpoint.text():
-            self.endpoint.setText(self.receiver_url)
+        elif self.endpoint.text() in ("", self._poll_url()):
+            self.endpoint.setText(self._push_endpoint or self.receiver_url)
+
+    def _poll_url(self) -> str:
+        delivery = (self.config or {}).get("delivery") or {}
+        return str(delivery.get("endpoint_url") or "") if delivery.get("method") == POLL else ""
 
     def _set_enabled(self) -> None:
         self.save_button.setEnabled(bool(self.issuer) and self.config is not None)
