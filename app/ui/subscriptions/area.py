@@ -8,22 +8,19 @@ the `ManagementChannel` and hands each answer back to the part that asked.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
 from PySide6.QtWidgets import QMessageBox, QSplitter, QTabWidget, QToolBar, QTreeView, QVBoxLayout, QWidget
 
-from app.ui.subscriptions.channel import ManagementChannel, client_for
-from app.ui.subscriptions.exchange_log import KEEP, ExchangeLogPanel
+from app.ui.subscriptions.channel import ManagementChannel, client_for, list_transmitters
+from app.ui.subscriptions.exchange_log import ExchangeLogPanel
 from app.ui.subscriptions.stream_editor import StreamEditor
 from app.ui.subscriptions.status_panel import StatusPanel
 from app.ui.subscriptions.stream_actions import StreamActions, describe_answer
 from app.ui.subscriptions.subjects_panel import SubjectsPanel
 from app.ui.subscriptions.transmitter_tree import TransmitterListing, TransmitterTreeModel, TreeRole
 from app.ui.untrusted import plain_label
-
-log = logging.getLogger(__name__)
 
 
 
@@ -63,10 +60,8 @@ class SubscriptionsArea(QWidget):
         self.status = StatusPanel(self)
         self.tabs.addTab(self.subjects, "Subjects")
         self.tabs.addTab(self.status, "Status")
-        self.exchange_log = ExchangeLogPanel(self)
+        self.exchange_log = ExchangeLogPanel(self.channel, self)
         self.tabs.addTab(self.exchange_log, "Exchanges")
-        self._fetching_exchanges = False
-        self._exchanges_dirty = False
 
         left = QWidget(self)
         column = QVBoxLayout(left)
@@ -88,7 +83,7 @@ class SubscriptionsArea(QWidget):
         self.stream_actions.answered.connect(self.answered)
         self.stream_actions.streams_changed.connect(self.refresh)
         self.channel.ready.connect(self._channel_ready)
-        bridge.events.connect(self._engine_events)
+        bridge.events.connect(self.exchange_log.engine_events)
         self.editor.create_requested.connect(self.create_stream)
         self.editor.save_requested.connect(self.save_stream)
 
@@ -97,48 +92,8 @@ class SubscriptionsArea(QWidget):
         self.channel.attach(self._engine_owner.engine_thread, info)
 
     def _channel_ready(self, info: dict) -> None:
-        self.exchange_log.model.clear()  # this workspace's record, from its start
         self.refresh()
-        self.fetch_exchanges()
-
-    # -- the exchange log -----------------------------------------------------------------
-    def _engine_events(self, events: list) -> None:
-        from app.core.subscriptions.exchanges import ExchangeRecorded
-
-        if any(isinstance(e, ExchangeRecorded) for e in events):
-            self.fetch_exchanges()
-
-    def fetch_exchanges(self) -> None:
-        """Read the exchanges recorded since the last one shown (one fetch in flight at a time)."""
-        if self._fetching_exchanges:
-            self._exchanges_dirty = True
-            return
-        if not self.channel.connected:
-            return  # when it is, the whole record is read again
-        after = self.exchange_log.model.last_id
-
-        async def fetch(subs, engine):
-            start = after
-            if start is None and engine.writer is not None:  # opening: only the tail the log keeps
-                from app.core.subscriptions.exchanges import exchange_id_before_last
-
-                start = await engine.writer.run(lambda conn: exchange_id_before_last(conn, KEEP))
-            return await subs.exchanges(after_id=start)
-
-        # Set before the call: a future already done delivers its result synchronously.
-        self._fetching_exchanges = True
-        self.channel.run("reading the exchange log", fetch, self._exchanges_read, self._exchanges_failed)
-
-    def _exchanges_read(self, exchanges: list) -> None:
-        self._fetching_exchanges = False
-        self.exchange_log.add(exchanges)
-        if self._exchanges_dirty or len(exchanges) >= 500:
-            self._exchanges_dirty = False
-            self.fetch_exchanges()
-
-    def _exchanges_failed(self, exc: BaseException) -> None:
-        self._fetching_exchanges = self._exchanges_dirty = False
-        log.warning("the exchange log could not be read: %s", exc)
+        self.exchange_log.reload()
 
     @property
     def receiver_url(self) -> str:
@@ -147,7 +102,7 @@ class SubscriptionsArea(QWidget):
     # -- the tree -------------------------------------------------------------------------
     def refresh(self, select_stream: str | None = None) -> None:
         self._select_after = select_stream or self._select_after or self.current_stream_id()
-        self.channel.run("listing the transmitters", _list_transmitters, self._listed)
+        self.channel.run("listing the transmitters", list_transmitters, self._listed)
 
     def _listed(self, listings: list[TransmitterListing]) -> None:
         keep = self._select_after
@@ -358,28 +313,3 @@ class SubscriptionsArea(QWidget):
     def _editor_failed(self, exc: BaseException) -> None:
         self.editor.show_answer(f"Failed: {exc}")
         self.answered.emit("error")
-
-
-async def _list_transmitters(subs, engine) -> list[TransmitterListing]:
-    """Every known transmitter, connected, with its streams (read-all); failures as text."""
-    from app.core.catalogue import default_catalogue
-    from app.core.subscriptions import AuthError, DiscoveryError, TransmitterError
-
-    out = []
-    for known in await subs.known_transmitters():
-        listing = TransmitterListing(known.issuer, known.builtin, known.auth, known.location, known.metadata_url)
-        try:
-            client = await client_for(subs, known.issuer)
-            found = client.discovery
-            listing.location, listing.metadata_url, listing.notes = found.location, found.url, list(found.notes)
-            answer = await client.list_streams()
-            listing.streams = [c for c in answer.data if isinstance(c, dict)]
-            listing.notes += answer.notes
-        except (AuthError, DiscoveryError, TransmitterError) as exc:
-            listing.problem = str(exc)
-        supported = [e for c in listing.streams for e in c.get("events_supported") or [] if isinstance(e, str)]
-        if known.builtin and engine.transmitter is not None:
-            supported = list(engine.transmitter.supported)
-        listing.events_supported = list(dict.fromkeys(supported)) or [e.uri for e in default_catalogue().events]
-        out.append(listing)
-    return out

@@ -144,3 +144,30 @@ async def client_for(subs, issuer: str):
     if client is None:
         client = await subs.connect(issuer)
     return client
+
+
+async def list_transmitters(subs, engine) -> list:
+    """Every known transmitter, connected, with its streams (read-all), all at once so that an
+    unreachable one does not hold up the others; failures become the listing's `problem`."""
+    from app.core.catalogue import default_catalogue
+    from app.core.subscriptions import AuthError, DiscoveryError, TransmitterError
+    from app.ui.subscriptions.transmitter_tree import TransmitterListing
+
+    async def one(known) -> TransmitterListing:
+        listing = TransmitterListing(known.issuer, known.builtin, known.auth, known.location, known.metadata_url)
+        try:
+            client = await client_for(subs, known.issuer)
+            found = client.discovery
+            listing.location, listing.metadata_url, listing.notes = found.location, found.url, list(found.notes)
+            answer = await client.list_streams()
+            listing.streams = [c for c in answer.data if isinstance(c, dict)]
+            listing.notes += answer.notes
+        except (AuthError, DiscoveryError, TransmitterError) as exc:
+            listing.problem = str(exc)
+        supported = [e for c in listing.streams for e in c.get("events_supported") or [] if isinstance(e, str)]
+        if known.builtin and engine.transmitter is not None:
+            supported = list(engine.transmitter.supported)
+        listing.events_supported = list(dict.fromkeys(supported)) or [e.uri for e in default_catalogue().events]
+        return listing
+
+    return list(await asyncio.gather(*(one(k) for k in await subs.known_transmitters())))

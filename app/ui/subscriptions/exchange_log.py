@@ -10,6 +10,7 @@ text, shown as plain text.
 
 from __future__ import annotations
 
+import logging
 import time
 from enum import IntEnum
 from typing import Any
@@ -18,6 +19,8 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QPlainTextEdit, QSplitter, QTableView, QVBoxLayout, QWidget
 
 from app.ui.untrusted import elide
+
+log = logging.getLogger(__name__)
 
 COL_TIME, COL_OPERATION, COL_REQUEST, COL_STATUS, COL_DURATION = range(5)
 KEEP = 2000  # rows shown; older ones stay in the workspace (auto-poll adds one a second)
@@ -111,8 +114,14 @@ def raw_exchange(ex: Any) -> str:
 
 
 class ExchangeLogPanel(QWidget):
-    def __init__(self, parent=None):
+    """The log and the raw HTTP of the selected exchange; it reads new records through the channel
+    (one read in flight at a time) whenever a batch of engine events carries an ExchangeRecorded."""
+
+    def __init__(self, channel, parent=None):
         super().__init__(parent)
+        self._channel = channel
+        self._fetching = False
+        self._dirty = False
         self.model = ExchangeLogModel(self)
         self.table = QTableView(self)
         self.table.setModel(self.model)
@@ -142,6 +151,50 @@ class ExchangeLogPanel(QWidget):
 
     def add(self, exchanges: list[Any]) -> None:
         self.model.add(exchanges)
+
+    # -- reading the record --------------------------------------------------------------------
+    def reload(self) -> None:
+        """A (new) engine: this workspace's record from its tail."""
+        self.model.clear()
+        self.fetch()
+
+    def engine_events(self, events: list) -> None:
+        from app.core.subscriptions.exchanges import ExchangeRecorded
+
+        if any(isinstance(e, ExchangeRecorded) for e in events):
+            self.fetch()
+
+    def fetch(self) -> None:
+        """Read the exchanges recorded since the last one shown."""
+        if self._fetching:
+            self._dirty = True
+            return
+        if not self._channel.connected:
+            return  # when it is, the whole record is read again
+        after = self.model.last_id
+
+        async def fetch(subs, engine):
+            start = after
+            if start is None and engine.writer is not None:  # opening: only the tail the log keeps
+                from app.core.subscriptions.exchanges import exchange_id_before_last
+
+                start = await engine.writer.run(lambda conn: exchange_id_before_last(conn, KEEP))
+            return await subs.exchanges(after_id=start)
+
+        # Set before the call: a future already done delivers its result synchronously.
+        self._fetching = True
+        self._channel.run("reading the exchange log", fetch, self._read, self._failed)
+
+    def _read(self, exchanges: list) -> None:
+        self._fetching = False
+        self.add(exchanges)
+        if self._dirty or len(exchanges) >= 500:  # 500: one page of Subscriptions.exchanges
+            self._dirty = False
+            self.fetch()
+
+    def _failed(self, exc: BaseException) -> None:
+        self._fetching = self._dirty = False
+        log.warning("the exchange log could not be read: %s", exc)
 
     def select_row(self, row: int) -> None:
         self.table.setCurrentIndex(self.model.index(row, COL_REQUEST))
