@@ -23,8 +23,6 @@ from app.ui.subscriptions.transmitter_tree import TransmitterListing, Transmitte
 from app.ui.untrusted import plain_label
 
 
-
-
 class SubscriptionsArea(QWidget):
     refreshed = Signal()  # the tree shows a fresh listing
     answered = Signal(str)  # the operation whose answer was just shown
