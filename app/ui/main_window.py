@@ -132,6 +132,9 @@ class MainWindow(QMainWindow):
         from app.ui.menus import build_menus  # the menu bar: workspace, settings
 
         build_menus(self)
+        from app.ui.replay_actions import install as install_replay  # replay actions, dialogs, Replays dock
+
+        self.replay = install_replay(self)
 
     # -- the workspace ----------------------------------------------------------------
     def _open_workspace_view(self) -> None:
