@@ -24,19 +24,22 @@ from aiohttp import HttpVersion11, web
 
 from app.core.bus import Bus, CaptureStored
 from app.core.faults import FaultRules, RequestFacts
-from app.core.jose import decode_compact
 from app.core.store.captures import CaptureRecord, insert_capture
 from app.core.store.writer import StoreWriter
-from app.core.subjects import describe_subject, normalize_subject
 from app.core.trust import TrustStore
 from app.core.webhooks import delivery_key
-from app.core.verify import SKIP, UNVERIFIED, WARN, Check, SetContext, VerificationReport, verify_set
+from app.core.set_verification import (
+    LENIENT_SET_MEDIA_TYPES,
+    SET_MEDIA_TYPES,
+    VerificationSettings,
+    is_set_media_type,
+    verify_set_body,
+)
+from app.core.verify import SKIP, UNVERIFIED, VerificationReport
 
 log = logging.getLogger(__name__)
 
 DEFAULT_PATH = "/events"
-SET_MEDIA_TYPES = ("application/secevent+jwt",)
-LENIENT_SET_MEDIA_TYPES = ("application/jwt",)
 
 
 @dataclass
@@ -134,7 +137,7 @@ class Receiver:
             report={"verdict": UNVERIFIED, "checks": [], "err": None, "description": None},
             response_status=200,
         )
-        is_set = media_type in SET_MEDIA_TYPES or media_type in LENIENT_SET_MEDIA_TYPES
+        is_set = is_set_media_type(media_type)
         if is_set:
             record.kind = "set"
         status, answer = self._gate(request, record, media_type)
@@ -230,41 +233,8 @@ class Receiver:
         return None, b""
 
     async def _verify(self, record: CaptureRecord, media_type: str) -> tuple[int, bytes]:
-        token = decode_compact(record.body)
-        claims = token.claims or {}
-        iss = claims.get("iss") if isinstance(claims.get("iss"), str) else None
-        kid = token.header.get("kid") if token.header and isinstance(token.header.get("kid"), str) else None
-        keys = self._trust.cached_keys(iss) if iss else None
-        if iss and (keys is None or (kid is not None and kid not in keys.by_kid)):
-            keys = await self._trust.keys_for(iss, kid=kid)  # first use, or one re-fetch on an unknown kid
-        report = verify_set(
-            token,
-            SetContext(
-                now=record.received_at,
-                keys=keys,
-                trusted_issuers=self._trust.issuer_names,
-                audiences=self.config.audiences,
-                max_skew=self.config.max_skew,
-                expected_states=self.expected_states,
-            ),
-        )
-        if media_type in LENIENT_SET_MEDIA_TYPES:
-            report.checks.insert(0, Check("content_type", WARN, f"Content-Type {media_type}; RFC 8935 requires application/secevent+jwt"))
-        elif token.ok:
-            report.checks.insert(0, Check("content_type", "pass", "application/secevent+jwt"))
-        record.verdict = report.verdict
-        record.report = report.to_storage()
-        record.set_header = token.header
-        record.set_claims = token.claims
-        if token.header is not None:
-            record.set_header_text = token.header_text
-        if token.claims is not None:
-            record.set_claims_text = token.claims_text
-        record.jti = claims.get("jti") if isinstance(claims.get("jti"), str) else None
-        record.issuer = iss
-        events = claims.get("events")
-        record.event_types = [k for k in events] if isinstance(events, dict) else []
-        record.subject = _subject_summary(claims, events)
+        settings = VerificationSettings(self.config.audiences, self.config.max_skew, self.expected_states)
+        report = await verify_set_body(record, media_type, self._trust, settings)
         if report.err is None:
             return 202, b""
         return 400, _err(report.err, report.description or report.err)
@@ -291,16 +261,6 @@ def _facts(request: web.Request, record: CaptureRecord, media_type: str) -> Requ
         event_types=event_types,
         issuer=record.issuer,
     )
-
-
-def _subject_summary(claims: dict, events) -> str | None:
-    subject = claims.get("sub_id")
-    if subject is None and isinstance(events, dict):
-        for payload in events.values():
-            if isinstance(payload, dict) and isinstance(payload.get("subject"), dict):
-                subject = normalize_subject(payload["subject"])
-                break
-    return describe_subject(subject) or None if isinstance(subject, dict) else None
 
 
 def _err(code: str, description: str) -> bytes:
@@ -340,4 +300,5 @@ async def _expect_continue(request: web.BaseRequest) -> web.Response | None:
     return None
 
 
-__all__ = ["Receiver", "ReceiverConfig", "DEFAULT_PATH", "VerificationReport", "SKIP"]
+__all__ = ["Receiver", "ReceiverConfig", "DEFAULT_PATH", "VerificationReport", "SKIP", "SET_MEDIA_TYPES",
+           "LENIENT_SET_MEDIA_TYPES"]
