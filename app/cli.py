@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 
 from app import __version__
+from app.cli_captures import add_commands as add_capture_commands
+from app.cli_captures import add_filter_arguments
 
 
 def _issuer_spec(text: str) -> tuple[str, str | None]:
@@ -50,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--workspace", type=Path, required=True)
     ex.add_argument("--kind", choices=["events", "deliveries"], default="events")
     ex.add_argument("--after-id", type=int, default=None, help="only captures with a larger id")
+    add_filter_arguments(ex)
+    add_capture_commands(sub)
     return parser
 
 
@@ -61,6 +65,11 @@ def main(argv: list[str] | None = None) -> int:
             return run_headless(args)
         if command == "export":
             return run_export(args)
+        if command in ("import", "curl", "compare"):
+            from app import cli_captures
+
+            return {"import": cli_captures.run_import, "curl": cli_captures.run_curl,
+                    "compare": cli_captures.run_compare}[command](args)
         if command == "gui":
             from app.ui.launch import launch_gui  # imported late: headless never loads Qt
 
@@ -124,15 +133,21 @@ def run_headless(args) -> int:
 
 
 def run_export(args) -> int:
-    from app.core.store.captures import CaptureFilter, export_event, iter_captures
+    from app.core.store.captures import export_event, iter_captures
     from app.core.store.schema import connect
 
     if not args.workspace.exists():
         raise CliError(f"no workspace at {args.workspace}")
     conn = connect(args.workspace, readonly=True)
     try:
-        if args.kind == "events":
-            for capture in iter_captures(conn, CaptureFilter(after_id=args.after_id)):
+        if args.kind == "events" and args.format == "har":
+            from app.cli_captures import write_har
+
+            write_har(conn, args)
+        elif args.kind == "events":
+            from app.cli_captures import capture_filter
+
+            for capture in iter_captures(conn, capture_filter(args)):
                 sys.stdout.write(json.dumps(export_event(capture)) + "\n")
         else:
             from app.core.store import deliveries  # provided by the transmitter simulator

@@ -79,6 +79,15 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         """,
     ),
+    # 2 is the transmitter simulator's (streams, deliveries), on another branch.
+    (
+        3,
+        """
+        -- Imported captures (origin 'import') remember where they came from.
+        ALTER TABLE captures ADD COLUMN source TEXT;
+        ALTER TABLE captures ADD COLUMN source_entry TEXT;
+        """,
+    ),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
