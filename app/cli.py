@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 
 from app import __version__
+from app.cli_captures import add_commands as add_capture_commands
+from app.cli_captures import add_filter_arguments
 
 
 def _issuer_spec(text: str) -> tuple[str, str | None]:
@@ -57,11 +59,13 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--workspace", type=Path, required=True)
     ex.add_argument("--kind", choices=["events", "deliveries"], default="events")
     ex.add_argument("--after-id", type=int, default=None, help="only captures with a larger id")
+    add_filter_arguments(ex)
     from app.cli_emit import add_emit_parser
     from app.cli_replay import add_replay_parser
 
     add_emit_parser(sub)
     add_replay_parser(sub)
+    add_capture_commands(sub)
     return parser
 
 
@@ -81,6 +85,11 @@ def main(argv: list[str] | None = None) -> int:
             from app.cli_replay import run_replay
 
             return run_replay(args)
+        if command in ("import", "curl", "compare"):
+            from app import cli_captures
+
+            return {"import": cli_captures.run_import, "curl": cli_captures.run_curl,
+                    "compare": cli_captures.run_compare}[command](args)
         if command == "gui":
             from app.ui.launch import launch_gui  # imported late: headless never loads Qt
 
@@ -152,7 +161,7 @@ def run_headless(args) -> int:
 
 
 def run_export(args) -> int:
-    from app.core.store.captures import CaptureFilter, export_event, iter_captures
+    from app.core.store.captures import export_event, iter_captures
     from app.core.store.schema import connect
 
     if not args.workspace.exists():
@@ -162,8 +171,14 @@ def run_export(args) -> int:
         conn.close()
         return 0  # a workspace from before the simulator has no deliveries
     try:
-        if args.kind == "events":
-            for capture in iter_captures(conn, CaptureFilter(after_id=args.after_id)):
+        if args.kind == "events" and args.format == "har":
+            from app.cli_captures import write_har
+
+            write_har(conn, args)
+        elif args.kind == "events":
+            from app.cli_captures import capture_filter
+
+            for capture in iter_captures(conn, capture_filter(args)):
                 sys.stdout.write(json.dumps(export_event(capture)) + "\n")
         else:
             from app.core.store import deliveries

@@ -33,3 +33,9 @@ def test_arbitrary_bytes_never_raise(data):
 def test_arbitrary_base64url_text_never_raises(text):
     decoded = decode_compact(text)
     assert decoded.ok or decoded.error
+
+
+def test_payload_text_is_kept_as_the_token_carried_it():
+    payload = b'{"jti": "1",  "iss":"https://idp.example.com/\\u00e9"}'
+    decoded = decode_compact(b64url_encode(b'{"alg":"ES256"}') + "." + b64url_encode(payload) + "." + b64url_encode(b"s"))
+    assert decoded.claims_text == payload.decode() and decoded.claims["jti"] == "1"

@@ -166,6 +166,14 @@ MIGRATIONS: list[tuple[int, str]] = [
         ) WITHOUT ROWID;
         """,
     ),
+    (
+        3,
+        """
+        -- Imported captures (origin 'import') remember where they came from.
+        ALTER TABLE captures ADD COLUMN source TEXT;
+        ALTER TABLE captures ADD COLUMN source_entry TEXT;
+        """,
+    ),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
