@@ -135,6 +135,9 @@ class MainWindow(QMainWindow):
         from app.ui.replay_actions import install as install_replay  # replay actions, dialogs, Replays dock
 
         self.replay = install_replay(self)
+        from app.ui.captures_io import install as install_captures_io  # import/export, drops, curl, compare
+
+        self.captures_io = install_captures_io(self, self.replay)
 
     # -- the workspace ----------------------------------------------------------------
     def _open_workspace_view(self) -> None:
