@@ -28,6 +28,8 @@ from app.ui.replay_target_picker import TargetPicker
 from app.ui.untrusted import elide, plain_label
 
 FILTER, SELECTED, FAILED_SINCE = range(3)
+SINCE_PRESETS = (("the last 15 minutes", 900), ("the last hour", 3600), ("the last 24 hours", 86400),
+                 ("the last 7 days", 7 * 86400))
 
 
 class BulkReplayDialog(QDialog):
@@ -35,6 +37,7 @@ class BulkReplayDialog(QDialog):
     run_finished = Signal(object)  # RunSummary
     target_used = Signal(object)  # ReplayTarget
     run_ended = Signal()  # finished, cancelled or failed: the dialog may go now
+    progressed = Signal(int)  # items done so far
 
     def __init__(self, bridge, engine_thread, *, current_filter, filter_count: int, selected_ids: list[int],
                  target: ReplayTarget | None = None, choice: int = FILTER, parent: QWidget | None = None):
@@ -57,6 +60,12 @@ class BulkReplayDialog(QDialog):
         self.since.setCalendarPopup(True)
         self.since.setDisplayFormat("yyyy-MM-dd HH:mm:ss")
         grid.addWidget(self.since, FAILED_SINCE, 1)
+        self.since_presets = QComboBox(group)
+        for text, seconds in SINCE_PRESETS:
+            self.since_presets.addItem(text, seconds)
+        self.since_presets.setCurrentIndex(1)
+        self.since_presets.activated.connect(self._since_preset)
+        grid.addWidget(self.since_presets, FAILED_SINCE, 2)
         self.choice.button(SELECTED).setEnabled(bool(self._selected))
         self.choice.button(choice if choice != SELECTED or self._selected else FILTER).setChecked(True)
 
@@ -113,6 +122,10 @@ class BulkReplayDialog(QDialog):
         self._drain_timer.setInterval(100)
         self._drain_timer.timeout.connect(self._drain)
         self._update_start()
+
+    def _since_preset(self, index: int) -> None:
+        self.since.setDateTime(QDateTime.currentDateTime().addSecs(-int(self.since_presets.itemData(index))))
+        self.choice.button(FAILED_SINCE).setChecked(True)
 
     def selection(self):
         from app.core.replay_runs import Selection
@@ -181,6 +194,7 @@ class BulkReplayDialog(QDialog):
             QTreeWidgetItem(self.items, [f"#{outcome.capture_id}", outcome.state, status, latency,
                                          elide(outcome.error or "")])
         self.progress.setValue(self.items.topLevelItemCount())
+        self.progressed.emit(self.items.topLevelItemCount())
         if self._running and self.cancel_button.isEnabled():
             self.state.setText(f"Run #{run_id}: {self.items.topLevelItemCount()} of {total} done")
 

@@ -115,6 +115,7 @@ class ReplayActions(QObject):
         window.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         window.table.customContextMenuRequested.connect(self._context_menu)
 
+        window.bridge.changed.connect(self._workspace_changed)
         self.last_result = plain_label("", window)
         window.statusBar().addPermanentWidget(self.last_result)
 
@@ -242,6 +243,7 @@ class ReplayActions(QObject):
         dialog.target_used.connect(self.remember)
         dialog.run_started.connect(self.view.schedule_refresh)
         dialog.run_ended.connect(self.view.schedule_refresh)
+        dialog.progressed.connect(self._bulk_progressed)
         dialog.finished.connect(lambda _: self._dispose_bulk(dialog))
         dialog.open()
         return dialog
@@ -254,6 +256,14 @@ class ReplayActions(QObject):
             dialog.run_ended.connect(dialog.deleteLater)
         else:
             dialog.deleteLater()
+
+    def _bulk_progressed(self, done: int) -> None:
+        if self.dock.isVisible():
+            self.view.schedule_refresh()
+
+    def _workspace_changed(self, topic: str) -> None:
+        if topic == "deliveries" and self.dock.isVisible():  # e.g. a replay queued on a stream
+            self.view.schedule_refresh()
 
     def _context_menu(self, pos) -> None:
         self.context_menu.popup(self.window.table.viewport().mapToGlobal(pos))

@@ -159,6 +159,9 @@ class ReplayDialog(QDialog):
         return self.picker.problem()
 
     def _update_send(self) -> None:
+        stream = self.picker.target().kind == "stream"
+        self.policy.setEnabled(not stream)
+        self.policy.setToolTip("A replay into a stream uses the stream's retry policy." if stream else "")
         problem = self.problem()
         self.send_button.setEnabled(problem is None and not self._sending)
         self.send_button.setToolTip(tooltip("" if problem is None else "Fix first: " + problem))

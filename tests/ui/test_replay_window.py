@@ -196,3 +196,44 @@ def test_untrusted_claims_stay_literal_in_the_dialog(window, trusted_peer, qtbot
     dialog.claims.set_text('{"txn": "' + HOSTILE + '", }')
     assert dialog.claims.message.textFormat() == Qt.TextFormat.PlainText and "line 1" in dialog.claims.message.text()
     dialog.close()
+
+
+def test_a_resigned_set_replayed_into_a_simulator_stream_goes_out_through_it(window, trusted_peer, endpoint, qtbot):
+    from app.core.replay_targets import STREAM
+
+    async def create(engine):
+        stream, _ = await engine.transmitter.create(
+            {"delivery": {"method": "urn:ietf:rfc:8935", "endpoint_url": endpoint.url}, "description": HOSTILE})
+        return stream.stream_id
+
+    stream_id = window.engine_thread.call(create).result(5)
+    dialog = open_editor(window, qtbot, trusted_peer.set())
+    qtbot.waitUntil(lambda: dialog.picker.choice.count() == 3, timeout=5000)  # the streams arrive from the engine
+    assert HOSTILE in dialog.picker.choice.itemText(2)
+    dialog.picker.set_target(ReplayTarget(STREAM, stream_id=stream_id))
+    assert not dialog.policy.isEnabled()  # the stream's own policy applies
+    with qtbot.waitSignal(dialog.replayed, timeout=10000) as sent:
+        dialog.send_button.click()
+    assert sent.args[0].state == "pending" and "queued on stream" in dialog.notes.text()
+    qtbot.waitUntil(lambda: len(endpoint.requests) == 1, timeout=5000)
+    assert endpoint.requests[0]["headers"]["Content-Type"] == "application/secevent+jwt"
+    dialog.close()
+
+
+def test_replay_failed_since_sends_only_the_refused_captures(window, trusted_peer, qtbot):
+    push(window, trusted_peer.set())
+    push(window, trusted_peer.set(iss="https://unknown.example.com"))  # 400
+    push(window, b"", {"Content-Type": "text/plain"})  # 400
+    qtbot.waitUntil(lambda: window.model.rowCount() == 3, timeout=5000)
+    dialog = window.replay.replay_failed()
+    selection = dialog.selection()
+    assert selection.failed_only and selection.since is not None
+    dialog.picker.set_target(ReplayTarget(RECEIVER))
+    dialog.rate.setValue(0)  # as fast as possible
+    with qtbot.waitSignal(dialog.run_finished, timeout=10000) as finished:
+        dialog.start_button.click()
+    summary = finished.args[0]
+    assert (summary.state, summary.total, summary.sent) == ("finished", 2, 2)
+    assert summary.failed == 2  # refused again by our receiver, as they were the first time
+    assert dialog.progress.value() == dialog.progress.maximum() == 2
+    dialog.close()
