@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_emit_parser(sub)
     add_replay_parser(sub)
     add_capture_commands(sub)
+    from app.cli_streams import add_streams_parser
+
+    add_streams_parser(sub)
     return parser
 
 
@@ -90,6 +93,10 @@ def main(argv: list[str] | None = None) -> int:
 
             return {"import": cli_captures.run_import, "curl": cli_captures.run_curl,
                     "compare": cli_captures.run_compare}[command](args)
+        if command == "streams":
+            from app.cli_streams import run_streams
+
+            return run_streams(args)
         if command == "gui":
             from app.ui.launch import launch_gui  # imported late: headless never loads Qt
 

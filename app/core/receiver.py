@@ -245,6 +245,11 @@ class Receiver:
             self.stats.failures += 1
         self.stats.by_status[status] = self.stats.by_status.get(status, 0) + 1
 
+    async def verify_record(self, record: CaptureRecord, media_type: str = SET_MEDIA_TYPES[0]) -> tuple[int, bytes]:
+        """Decode and verify a SET that did not come by push (a poll response) exactly as a pushed
+        one, filling `record`; returns what a push would have been answered (202, or 400 + err)."""
+        return await self._verify(record, media_type)
+
 
 def _facts(request: web.Request, record: CaptureRecord, media_type: str) -> RequestFacts:
     event_types = tuple(record.event_types)

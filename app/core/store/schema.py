@@ -174,9 +174,46 @@ MIGRATIONS: list[tuple[int, str]] = [
         ALTER TABLE captures ADD COLUMN source_entry TEXT;
         """,
     ),
+    (
+        4,
+        """
+        -- SSF transmitters this workspace subscribes to (app/core/subscriptions), and every
+        -- HTTP exchange with them. `auth` holds secrets (bearer token, client secret): it is
+        -- never logged nor exported; exchange rows are redacted before they are written.
+        CREATE TABLE transmitters (
+            issuer         TEXT PRIMARY KEY,
+            metadata       TEXT NOT NULL,
+            metadata_url   TEXT NOT NULL,
+            location       TEXT NOT NULL,            -- which well-known location answered
+            notes          TEXT NOT NULL DEFAULT '[]',
+            auth_kind      TEXT NOT NULL DEFAULT 'none',  -- none | bearer | client_credentials
+            auth           TEXT NOT NULL DEFAULT '{}',
+            added_at       REAL NOT NULL,
+            updated_at     REAL NOT NULL
+        );
+        CREATE TABLE transmitter_exchanges (
+            id               INTEGER PRIMARY KEY,
+            issuer           TEXT,
+            operation        TEXT NOT NULL,
+            method           TEXT NOT NULL,
+            url              TEXT NOT NULL,
+            request_headers  TEXT NOT NULL,
+            request_body     TEXT,
+            status           INTEGER,
+            response_headers TEXT,
+            response_body    TEXT,
+            error            TEXT,
+            notes            TEXT NOT NULL DEFAULT '[]',
+            started_at       REAL NOT NULL,
+            duration_ms      REAL
+        );
+        CREATE INDEX transmitter_exchanges_issuer ON transmitter_exchanges(issuer, id);
+        """,
+    ),
 ]
 
-SCHEMA_VERSION = MIGRATIONS[-1][0]
+# max(), not the last entry: migrations may be merged out of order (3 is reserved for import/export).
+SCHEMA_VERSION = max(number for number, _ in MIGRATIONS)
 
 
 def default_workspace_path() -> Path:
@@ -218,7 +255,7 @@ def open_workspace(path: str | os.PathLike[str]) -> sqlite3.Connection:
         raise WorkspaceError(
             f"{path} was written by a newer Signalscope (schema {version}, this version knows {SCHEMA_VERSION})"
         )
-    for number, script in MIGRATIONS:
+    for number, script in sorted(MIGRATIONS):
         if number <= version:
             continue
         conn.execute("BEGIN IMMEDIATE")
