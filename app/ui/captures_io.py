@@ -35,7 +35,7 @@ class CaptureFiles(QObject):
         self.curl_action.triggered.connect(self.copy_as_curl)
         self.compare_action = QAction("Compare…", window)
         self.compare_action.triggered.connect(self.compare_selected)
-        menu = window.menuBar().actions()[0].menu() if window.menuBar().actions() else None  # Workspace (= File)
+        menu = next((a.menu() for a in window.menuBar().actions() if a.text() == "&Workspace"), None)  # = File
         if menu is not None:
             settings = next((a for a in menu.actions() if a.text().startswith("&Settings")), None)
             menu.insertActions(settings, [self.import_action, self.export_action])
