@@ -237,3 +237,27 @@ def test_replay_failed_since_sends_only_the_refused_captures(window, trusted_pee
     assert summary.failed == 2  # refused again by our receiver, as they were the first time
     assert dialog.progress.value() == dialog.progress.maximum() == 2
     dialog.close()
+
+
+def test_the_capture_list_offers_the_replay_actions_in_its_context_menu_and_toolbar(window):
+    texts = [a.text() for a in window.replay.context_menu.actions() if not a.isSeparator()]
+    assert texts[:4] == ["Replay to last target", "Replay to…", "Edit and replay…", "Replay selection…"]
+    assert {"Copy as curl", "Compare…"} <= set(texts)
+    assert window.table.contextMenuPolicy() == Qt.ContextMenuPolicy.CustomContextMenu
+    assert [a.text() for a in window.replay.toolbar.actions()] == texts[:4]
+
+
+def test_the_original_signature_over_an_edit_is_refused_and_the_dialog_says_so(window, trusted_peer, qtbot):
+    dialog = open_editor(window, qtbot, trusted_peer.set())
+    claims = json.loads(dialog.claims.text())
+    dialog.claims.set_text(json.dumps({**claims, "txn": "tampered"}))
+    dialog.signing.button(2).setChecked(True)
+    assert dialog.signing_mode() == "original" and not dialog.fresh_iat.isEnabled()
+    dialog.picker.set_target(ReplayTarget(RECEIVER))
+    with qtbot.waitSignal(dialog.replayed, timeout=10000):
+        dialog.send_button.click()
+    assert dialog.result.text().startswith("failed · HTTP 400")
+    assert "must refuse it" in dialog.notes.text()
+    qtbot.waitUntil(lambda: window.model.rowCount() == 2, timeout=5000)
+    assert window.model.data(window.model.index(1, COL_VERDICT)) == "invalid"
+    dialog.close()
