@@ -68,10 +68,13 @@ class CaptureFiles(QObject):
     def ask_import(self) -> QFileDialog:
         dialog = QFileDialog(self.window, "Import captures", str(self.window.workspace.parent), IMPORT_FILTER)
         dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
-        dialog.filesSelected.connect(lambda names: self.import_files([Path(n) for n in names]))
+        dialog.filesSelected.connect(self._import_files_chosen)
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
         return dialog
+
+    def _import_files_chosen(self, names: list[str]) -> None:
+        self.import_files([Path(n) for n in names])
 
     def import_files(self, paths: list[Path]) -> None:
         if not self.replay._engine_ready():
@@ -109,11 +112,17 @@ class CaptureFiles(QObject):
                              ";;".join(EXPORT_FILTERS))
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setDefaultSuffix("jsonl")
-        dialog.filterSelected.connect(lambda f: dialog.setDefaultSuffix(EXPORT_FILTERS.get(f, "jsonl")))
-        dialog.fileSelected.connect(lambda name: self.export_to(Path(name), EXPORT_FILTERS.get(dialog.selectedNameFilter())))
+        dialog.filterSelected.connect(self._export_filter_chosen)
+        dialog.fileSelected.connect(self._export_file_chosen)
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
         return dialog
+
+    def _export_filter_chosen(self, name_filter: str) -> None:
+        self.sender().setDefaultSuffix(EXPORT_FILTERS.get(name_filter, "jsonl"))
+
+    def _export_file_chosen(self, name: str) -> None:
+        self.export_to(Path(name), EXPORT_FILTERS.get(self.sender().selectedNameFilter()))
 
     def export_to(self, path: Path, fmt: str | None = None) -> None:
         if not self.replay._engine_ready():

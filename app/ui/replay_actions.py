@@ -244,14 +244,15 @@ class ReplayActions(QObject):
         dialog.run_started.connect(self.view.schedule_refresh)
         dialog.run_ended.connect(self.view.schedule_refresh)
         dialog.progressed.connect(self._bulk_progressed)
-        dialog.finished.connect(lambda _: self._dispose_bulk(dialog))
+        dialog.finished.connect(self._dispose_bulk)
         dialog.open()
         return dialog
 
     def replay_failed(self):
         return self.replay_selection(failed_since=True)
 
-    def _dispose_bulk(self, dialog) -> None:
+    def _dispose_bulk(self, result: int) -> None:
+        dialog = self.sender()
         if dialog.running:  # closing cancelled it; keep it until the run has ended
             dialog.run_ended.connect(dialog.deleteLater)
         else:

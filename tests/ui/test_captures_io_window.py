@@ -94,3 +94,17 @@ def test_compare_two_selected_sets_lists_claim_differences_colour_coded_and_lite
     assert rows["txn"].foreground(COL_CHANGE).color().name() == CHANGE_COLOURS["changed"]
     assert dialog.summary.textFormat() == Qt.TextFormat.PlainText
     dialog.close()
+
+
+def test_export_dialog_writes_the_chosen_format(window, qtbot, tmp_path):
+    push(window, b"one", {"Content-Type": "text/plain"})
+    qtbot.waitUntil(lambda: window.model.rowCount() == 1, timeout=5000)
+    dialog = window.captures_io.ask_export()
+    dialog.selectNameFilter("HAR 1.2 (*.har)")
+    dialog.filterSelected.emit("HAR 1.2 (*.har)")
+    assert dialog.defaultSuffix() == "har"
+    target = tmp_path / "list.har"
+    with qtbot.waitSignal(window.captures_io.exported, timeout=10000):
+        dialog.fileSelected.emit(str(target))
+    assert json.loads(target.read_text())["log"]["entries"][0]["request"]["method"] == "POST"
+    dialog.close()

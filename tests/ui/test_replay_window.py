@@ -261,3 +261,23 @@ def test_the_original_signature_over_an_edit_is_refused_and_the_dialog_says_so(w
     qtbot.waitUntil(lambda: window.model.rowCount() == 2, timeout=5000)
     assert window.model.data(window.model.index(1, COL_VERDICT)) == "invalid"
     dialog.close()
+
+
+def test_closing_the_bulk_dialog_cancels_its_run_and_the_dialog_goes_when_it_ends(window, endpoint, qtbot):
+    import shiboken6
+
+    for n in range(10):
+        push(window, json.dumps({"n": n}).encode(), {"Content-Type": "application/json"})
+    qtbot.waitUntil(lambda: window.model.rowCount() == 10, timeout=5000)
+    dialog = window.replay.replay_selection()
+    dialog.picker.set_target(ReplayTarget(URL, endpoint.url))
+    dialog.rate.setValue(2)
+    with qtbot.waitSignal(dialog.run_started, timeout=10000):
+        dialog.start_button.click()
+    with qtbot.waitSignal(dialog.run_ended, timeout=10000):
+        dialog.close()  # Close while running: cancel, keep the dialog until the run has ended
+    qtbot.waitUntil(lambda: not shiboken6.isValid(dialog), timeout=5000)
+    window.replay.show_replays()
+    view = window.replay.view
+    assert view.model.data(view.model.index(0, COL_STATE)) == "cancelled"
+    assert len(endpoint.requests) < 10
