@@ -52,6 +52,19 @@ def describe_outcome(outcome) -> str:
     return " · ".join(parts)
 
 
+def stale_notes(capture: dict[str, Any], edits: dict[str, Any], req) -> list[str]:
+    """Freshness warnings for what keeps its old timestamps (all but a re-sign with a fresh iat)."""
+    import json
+    import time
+
+    from app.core.replay import freshness_notes
+
+    if edits.get("signing") == "resign" and edits.get("fresh_iat"):
+        return []
+    claims = json.loads(edits["set_claims"]) if "set_claims" in edits else capture.get("set_claims")
+    return freshness_notes({**capture, "set_claims": claims, "headers": req.headers}, time.time())
+
+
 class ReplayDialog(QDialog):
     replayed = Signal(object)  # ReplayOutcome
     target_used = Signal(object)  # ReplayTarget
@@ -195,6 +208,7 @@ class ReplayDialog(QDialog):
             key = transmitter.keys.active if transmitter is not None else None
             issuer = transmitter.issuer if transmitter is not None and set_issuer else None
             req = edited_request(capture, key=key, issuer=issuer, **edits)
+            req.notes += stale_notes(capture, edits, req)
             return await send_to(engine, req, target, policy=policy)
 
         self._sending = True

@@ -281,3 +281,19 @@ def test_closing_the_bulk_dialog_cancels_its_run_and_the_dialog_goes_when_it_end
     view = window.replay.view
     assert view.model.data(view.model.index(0, COL_STATE)) == "cancelled"
     assert len(endpoint.requests) < 10
+
+
+def test_an_edited_webhook_keeping_an_old_signed_timestamp_gets_a_freshness_note(window, endpoint, qtbot):
+    import time
+
+    old = str(int(time.time()) - 3600)
+    dialog = open_editor(window, qtbot, b'{"type": "invoice.paid"}',
+                         {"Content-Type": "application/json", "Stripe-Signature": f"t={old},v1=deadbeef"})
+    assert not dialog.signing_box.isVisibleTo(dialog) and dialog.body.toPlainText() == '{"type": "invoice.paid"}'
+    dialog.body.setPlainText('{"type": "invoice.refunded"}')
+    dialog.picker.set_target(ReplayTarget(URL, endpoint.url))
+    with qtbot.waitSignal(dialog.replayed, timeout=10000):
+        dialog.send_button.click()
+    assert endpoint.requests[0]["body"] == b'{"type": "invoice.refunded"}'
+    assert "signed timestamp is 1 h" in dialog.notes.text()
+    dialog.close()
