@@ -19,45 +19,12 @@ import logging
 import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QAbstractItemView, QDialog, QDialogButtonBox, QDockWidget, QMenu, QVBoxLayout
+from PySide6.QtWidgets import QAbstractItemView, QDockWidget, QMenu
 
 from app.ui.replays_view import ReplaysView
 from app.ui.untrusted import elide, plain_label
 
 log = logging.getLogger(__name__)
-
-
-class TargetDialog(QDialog):
-    """Where should this go? (opened with open(); answers with `chosen`)."""
-
-    chosen = Signal(object)  # ReplayTarget
-
-    def __init__(self, bridge, engine_thread, target, parent=None):
-        super().__init__(parent)
-        from app.ui.replay_target_picker import TargetPicker
-
-        self.setWindowTitle("Replay to…")
-        self.picker = TargetPicker(self)
-        self.picker.set_target(target)
-        self.picker.load_streams(bridge, engine_thread)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Replay")
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        self.picker.changed.connect(self._update)
-        layout = QVBoxLayout(self)
-        layout.addWidget(plain_label("Send the capture again, byte for byte, to:", self))
-        layout.addWidget(self.picker)
-        layout.addWidget(self.buttons)
-        self._update()
-
-    def _update(self) -> None:
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(self.picker.problem() is None)
-
-    def accept(self) -> None:
-        if self.picker.problem() is None:
-            self.chosen.emit(self.picker.target())
-            super().accept()
 
 
 class ReplayActions(QObject):
@@ -176,10 +143,12 @@ class ReplayActions(QObject):
             return
         self.replay_exact(capture, target)
 
-    def replay_to(self) -> TargetDialog | None:
+    def replay_to(self):
         capture = self._need_capture()
         if capture is None:
             return None
+        from app.ui.replay_target_picker import TargetDialog
+
         dialog = TargetDialog(self.window.bridge, self.window.engine_thread, self.last_target(), self.window)
         dialog.chosen.connect(lambda target: self.replay_exact(capture, target))
         dialog.finished.connect(dialog.deleteLater)

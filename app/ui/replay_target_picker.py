@@ -1,17 +1,18 @@
 """Choosing where a replay goes: this app's receiver, a URL, or a simulator stream.
 
 A combo box (the receiver, "A URL…", then one entry per stream) and a URL field
-shown for "A URL…". The streams are asked of the engine when the picker is
+shown for "A URL…" (and `TargetDialog`, the picker alone for "Replay to…"). The streams are asked of the engine when the picker is
 filled (`load_streams`), through the bridge, so the GUI never waits for them.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QWidget
+from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
 
 from app.core.replay import ReplayEditError
 from app.core.replay_targets import RECEIVER, STREAM, URL, ReplayTarget
+from app.ui.untrusted import plain_label
 
 _RECEIVER_TEXT, _URL_TEXT = "This app's receiver", "A URL…"
 
@@ -87,3 +88,34 @@ class TargetPicker(QWidget):
     def _choice_changed(self) -> None:
         self.url.setVisible(self.choice.currentData()[0] == URL)
         self.changed.emit()
+
+
+class TargetDialog(QDialog):
+    """Where should this go? (opened with open(); answers with `chosen`)."""
+
+    chosen = Signal(object)  # ReplayTarget
+
+    def __init__(self, bridge, engine_thread, target, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Replay to…")
+        self.picker = TargetPicker(self)
+        self.picker.set_target(target)
+        self.picker.load_streams(bridge, engine_thread)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Replay")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        self.picker.changed.connect(self._update)
+        layout = QVBoxLayout(self)
+        layout.addWidget(plain_label("Send the capture again, byte for byte, to:", self))
+        layout.addWidget(self.picker)
+        layout.addWidget(self.buttons)
+        self._update()
+
+    def _update(self) -> None:
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(self.picker.problem() is None)
+
+    def accept(self) -> None:
+        if self.picker.problem() is None:
+            self.chosen.emit(self.picker.target())
+            super().accept()
