@@ -85,6 +85,10 @@ def add_streams_parser(sub) -> None:
                             help="request verification; for poll streams, poll until its SET arrives")
     verify.add_argument("--stream", required=True)
     verify.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the SET (poll streams)")
+    ex = ops.add_parser("exchanges", help="print the exchanges recorded in a workspace (JSON lines)")
+    ex.add_argument("--workspace", type=Path, required=True)
+    ex.add_argument("--transmitter", metavar="ISSUER", help="only the exchanges with this transmitter")
+    ex.add_argument("--after-id", type=int, help="only exchanges with a larger id")
     poll = ops.add_parser("poll", parents=[common], help="poll a poll stream (RFC 8936)")
     poll.add_argument("--stream", required=True)
     poll.add_argument("--max-events", type=int)
@@ -170,10 +174,39 @@ def run_streams(args: argparse.Namespace) -> int:
     from app.cli import CliError
     from app.core.store.schema import WorkspaceError
 
+    if args.streams_command == "exchanges":
+        return _print_exchanges(args)
     try:
         return asyncio.run(_run(args))
     except WorkspaceError as exc:
         raise CliError(str(exc)) from None
+
+
+def _print_exchanges(args) -> int:
+    from app.cli import CliError
+    from app.core.store.schema import connect
+    from app.core.subscriptions.exchanges import list_exchanges
+
+    if not args.workspace.exists():
+        raise CliError(f"no workspace at {args.workspace}")
+    conn = connect(args.workspace, readonly=True)
+    try:
+        if conn.execute("PRAGMA user_version").fetchone()[0] < 4:
+            return 0  # a workspace from before subscriptions has no exchanges
+        after = args.after_id
+        while True:
+            page = list_exchanges(conn, issuer=args.transmitter, after_id=after, limit=500)
+            for exchange in page:
+                sys.stdout.write(json.dumps(exchange.to_json()) + "\n")
+            if len(page) < 500:
+                break
+            after = page[-1].id
+    except BrokenPipeError:
+        return 0
+    finally:
+        conn.close()
+    sys.stdout.flush()
+    return 0
 
 
 async def _run(args) -> int:
