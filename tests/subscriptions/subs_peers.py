@@ -45,6 +45,8 @@ class VariantTransmitter:
         r.add_post("/mgmt/subject:add", self.guard(lambda req, body: web.Response(status=204)))
         r.add_post("/mgmt/subject:remove", self.guard(lambda req, body: web.Response(status=200)))
         r.add_post("/mgmt/verify", self.guard(lambda req, body: web.Response(status=202)))
+        # a poll endpoint that never holds a long poll (answers at once, with nothing)
+        r.add_post("/mgmt/poll", self.guard(lambda req, body: web.json_response({"sets": {}})))
         self.runner = web.AppRunner(app, access_log=None)
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)

@@ -64,3 +64,11 @@ async def test_a_status_answer_without_stream_id_is_noted(client):
     answer = await client.get_status(stream_id)
     assert answer.data == {"status": "enabled"}
     assert "no stream_id in the status answer (SSF ID3 added it)" in answer.notes
+
+
+async def test_continuous_polling_does_not_spin_when_the_transmitter_never_holds_a_long_poll(sim, client, variant):
+    _, subs = sim
+    config = {"stream_id": "p1", "delivery": {"method": "urn:ietf:rfc:8936", "endpoint_url": variant.base + "/mgmt/poll"}}
+    outcomes = await subs.poller(client, config).run(seconds=0.6, interval=0.25)
+    assert 1 <= len(outcomes) <= 4
+    assert all(o.sets == [] and "no 'sets'" not in " ".join(o.notes) for o in outcomes)

@@ -165,13 +165,15 @@ class Poller:
     async def run(self, *, seconds: float, max_events: int | None = None, long_poll: bool = True,
                   interval: float = 0.5, stop: asyncio.Event | None = None,
                   on_outcome: Callable[[PollOutcome], None] | None = None) -> list[PollOutcome]:
-        """Poll continuously for `seconds` (long polls, bounded by the deadline), then flush."""
+        """Poll continuously for `seconds` (long polls, bounded by the deadline), then flush.
+        To stop at once, cancel the task: acknowledgements still owed go with the next poll."""
         deadline = time.monotonic() + seconds
         outcomes: list[PollOutcome] = []
         while not (stop is not None and stop.is_set()):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
+            started = time.monotonic()
             try:
                 outcome = await self.poll(max_events=max_events, return_immediately=not long_poll,
                                           timeout=max(0.5, remaining) if long_poll else None)
@@ -182,7 +184,9 @@ class Poller:
             outcomes.append(outcome)
             if on_outcome is not None:
                 on_outcome(outcome)
-            if not outcome.sets and not outcome.more_available and not long_poll:
+            quick = time.monotonic() - started < interval
+            if not outcome.sets and not outcome.more_available and quick:
+                # a short poll, or a transmitter that does not hold long polls: never spin
                 await asyncio.sleep(min(interval, max(0.0, deadline - time.monotonic())))
         final = await self.flush()
         if final is not None:

@@ -8,7 +8,9 @@ verification round trip. The built-in simulator is always known and pre-authoris
 (its management token). Credentials entered for other transmitters are saved with
 them in the workspace (`transmitters` table) and only ever described, never shown.
 Every method is a plain coroutine returning dataclasses; exchanges are announced on
-the bus (`ExchangeRecorded`), captures as `CaptureStored`.
+the bus (`ExchangeRecorded`), captures as `CaptureStored`. Build it and call it on the
+engine's loop (the window runs the engine on its own thread: submit the coroutines
+there, e.g. with `asyncio.run_coroutine_threadsafe`).
 """
 
 from __future__ import annotations
@@ -165,7 +167,9 @@ class Subscriptions:
                      poll_interval: float = 0.2) -> VerificationOutcome:
         """Request verification with a fresh state and wait for its SET: pushed to our receiver,
         or, for a poll stream, fetched by polling (and acknowledged) until it arrives."""
-        stream_id = config["stream_id"]
+        stream_id = config.get("stream_id") if isinstance(config, dict) else None
+        if not isinstance(stream_id, str) or not stream_id:
+            raise TransmitterError("the stream configuration has no stream_id to verify")
         state = secrets.token_urlsafe(18)
         future = self.tracker.expect(stream_id, state)
         try:
