@@ -82,9 +82,10 @@ def add_streams_parser(sub) -> None:
         if name == "add":
             s.add_argument("--unverified", action="store_true", help="send verified: false")
     verify = ops.add_parser("verify", parents=[common],
-                            help="request verification; for poll streams, poll until its SET arrives")
+                            help="request verification and wait for its SET: poll streams are polled; push streams "
+                                 "are watched for in --workspace (where a running headless receiver stores them)")
     verify.add_argument("--stream", required=True)
-    verify.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the SET (poll streams)")
+    verify.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the SET")
     ex = ops.add_parser("exchanges", help="print the exchanges recorded in a workspace (JSON lines)")
     ex.add_argument("--workspace", type=Path, required=True)
     ex.add_argument("--transmitter", metavar="ISSUER", help="only the exchanges with this transmitter")
@@ -299,8 +300,9 @@ async def _verify(args, subs, client) -> int:
     from app.core.subscriptions.client import delivery_mode
 
     config = await _stream_for_poll(args, subs, client)
-    if delivery_mode(config) == "poll":
-        outcome = await subs.verify(client, config, timeout=args.timeout)
+    if delivery_mode(config) == "poll" or args.workspace is not None:
+        # push: a receiver running on the same workspace (signalscope headless) stores the SET
+        outcome = await subs.verify(client, config, timeout=args.timeout, watch_workspace=True)
         _emit({"operation": "verify", **outcome.to_json()})
         return 0 if outcome.result == "confirmed" else 1
     answer = await client.request_verification(args.stream)
