@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY      = $(VENV)/bin/python
 
-.PHONY: run test bench install install-test clean
+.PHONY: run test bench bench-ui package screenshot install install-test clean
 
 $(VENV)/.run-installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,11 +21,27 @@ install-test: $(VENV)/.test-installed
 run: install
 	$(PY) -m app $(ARGS)
 
+$(VENV)/.package-installed: pyproject.toml $(VENV)/.test-installed
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test,package]'
+	touch $@
+
+# A one-folder desktop bundle in dist/signalscope/ (PyInstaller), smoke-tested with --self-test.
+package: $(VENV)/.package-installed
+	PY=$(PY) sh packaging/build.sh
+
+# The README's screenshot, from a real window under Xvfb (apt-get install xvfb).
+screenshot: install-test
+	xvfb-run -a -s "-screen 0 1366x768x24" $(PY) packaging/screenshot.py docs/screenshot.png
+
 test: install-test
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: install-test
 	$(PY) benchmarks/ingest.py
+	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/ui.py
+
+bench-ui: install-test
+	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/ui.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build dist *.egg-info

@@ -58,8 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--kind", choices=["events", "deliveries"], default="events")
     ex.add_argument("--after-id", type=int, default=None, help="only captures with a larger id")
     from app.cli_emit import add_emit_parser
+    from app.cli_replay import add_replay_parser
 
     add_emit_parser(sub)
+    add_replay_parser(sub)
     from app.cli_streams import add_streams_parser
 
     add_streams_parser(sub)
@@ -78,6 +80,10 @@ def main(argv: list[str] | None = None) -> int:
             from app.cli_emit import run_emit
 
             return run_emit(args)
+        if command == "replay":
+            from app.cli_replay import run_replay
+
+            return run_replay(args)
         if command == "streams":
             from app.cli_streams import run_streams
 

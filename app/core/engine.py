@@ -23,7 +23,8 @@ from app.core.receiver import Receiver, ReceiverConfig
 from app.core.store.schema import open_workspace
 from app.core.store.writer import StoreWriter
 from app.core.transmitter import Transmitter, TransmitterSettings
-from app.core.transmitter.delivery import Clock
+from app.core.replay import Replayer
+from app.core.transmitter.delivery import Clock, PushDeliverer
 from app.core.transmitter.server import TransmitterServer
 from app.core.trust import TrustError, TrustStore
 
@@ -56,6 +57,8 @@ class Engine:
         self.receiver: Receiver | None = None
         self.transmitter: Transmitter | None = None
         self.transmitter_server: TransmitterServer | None = None
+        self.replayer: Replayer | None = None
+        self._own_deliverer: PushDeliverer | None = None
         self._tasks: set[asyncio.Task] = set()
 
     async def start(self) -> None:
@@ -97,6 +100,11 @@ class Engine:
         self.bus.publish(ServerListening("receiver", url))
         if self.config.transmitter:
             await self._start_transmitter(conn)
+            deliverer = self.transmitter.push
+        else:
+            deliverer = self._own_deliverer = PushDeliverer(self.writer, self.bus, clock=self.config.clock)
+            await deliverer.start(conn)
+        self.replayer = Replayer(self.writer, deliverer, clock=deliverer.clock.now)
         for entry in self.trust.issuers:
             self.spawn(self._prefetch_keys(entry.issuer), name=f"prefetch-keys {entry.issuer}")
 
@@ -122,6 +130,9 @@ class Engine:
         if self.transmitter is not None:
             await self.transmitter.stop()
             self.transmitter = None
+        if self._own_deliverer is not None:
+            await self._own_deliverer.stop()
+            self._own_deliverer = None
         if self.receiver is not None:
             await self.receiver.stop()
         for task in list(self._tasks):

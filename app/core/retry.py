@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import json
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.utils import parsedate_to_datetime
-from typing import Mapping
+from typing import Any, Mapping
 
 DELIVERED, RETRY, REJECTED, GONE = "delivered", "retry", "rejected", "gone"
 MAX_RETRY_AFTER = 24 * 3600.0
@@ -42,6 +42,9 @@ class RetryPolicy:
     jitter_abs: float = 0.0  # plus 0..jitter_abs seconds
     timeout: float = 10.0  # response deadline of one attempt
     source: str = ""
+    growth: str = "exponential"  # with `base`: exponential (base*factor^(k-1)), linear (base*k) or fixed (base)
+    honor_retry_after: bool = True
+    retry_statuses: tuple[int, ...] | None = None  # None: the default classification; else only these are retried
 
     @property
     def attempt_limit(self) -> int | None:
@@ -60,15 +63,73 @@ class RetryPolicy:
             return None
         if self.base is None:
             return self.delays[retry_number - 1] if retry_number <= len(self.delays) else None
+        if self.growth == "fixed":
+            return min(self.base, self.max_delay)
+        if self.growth == "linear":
+            return min(self.base * retry_number, self.max_delay)
         return min(self.base * self.factor ** (retry_number - 1), self.max_delay)
 
     def to_json(self) -> dict:
         return {
             "name": self.name, "title": self.title, "delays": list(self.delays), "base": self.base,
-            "factor": self.factor, "max_delay": self.max_delay, "max_attempts": self.attempt_limit,
+            "factor": self.factor, "max_delay": self.max_delay, "max_attempts": self.max_attempts,
+            "attempt_limit": self.attempt_limit,
             "max_age": self.max_age, "jitter": self.jitter, "jitter_abs": self.jitter_abs,
-            "timeout": self.timeout, "source": self.source,
+            "timeout": self.timeout, "source": self.source, "growth": self.growth,
+            "honor_retry_after": self.honor_retry_after,
+            "retry_statuses": list(self.retry_statuses) if self.retry_statuses is not None else None,
         }
+
+    @classmethod
+    def from_json(cls, data: Any) -> "RetryPolicy":
+        """A policy from the editor's JSON; a bad field raises PolicyError naming it."""
+        if not isinstance(data, dict):
+            raise PolicyError("a policy is a JSON object")
+        unknown = set(data) - set(cls.__dataclass_fields__) - {"attempt_limit"}  # derived, ignored
+        if unknown:
+            raise PolicyError(f"unknown field(s) {', '.join(sorted(unknown))}")
+
+        def number(name, default, *, minimum=0.0, allow_none=False):
+            value = data.get(name, default)
+            if value is None and allow_none:
+                return None
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
+                raise PolicyError(f"'{name}' must be a number >= {minimum:g}")
+            return float(value)
+
+        delays = data.get("delays", [])
+        if not isinstance(delays, list) or not all(isinstance(d, (int, float)) and not isinstance(d, bool) and d >= 0
+                                                   for d in delays):
+            raise PolicyError("'delays' must be a list of seconds >= 0")
+        growth = data.get("growth", "exponential")
+        if growth not in ("exponential", "linear", "fixed"):
+            raise PolicyError("'growth' must be exponential, linear or fixed")
+        base = number("base", None, allow_none=True)
+        if base is None and not delays and data.get("max_attempts") not in (None, 1):
+            raise PolicyError("give either 'delays' or 'base'")
+        max_attempts = data.get("max_attempts")
+        if max_attempts is not None and (isinstance(max_attempts, bool) or not isinstance(max_attempts, int)
+                                         or max_attempts < 1):
+            raise PolicyError("'max_attempts' must be a whole number >= 1")
+        statuses = data.get("retry_statuses")
+        if statuses is not None and (not isinstance(statuses, list) or not all(
+                isinstance(x, int) and not isinstance(x, bool) and 100 <= x <= 599 for x in statuses)):
+            raise PolicyError("'retry_statuses' must be a list of HTTP statuses")
+        if not isinstance(data.get("honor_retry_after", True), bool):
+            raise PolicyError("'honor_retry_after' must be true or false")
+        return cls(
+            name=str(data.get("name") or "custom"), title=str(data.get("title") or data.get("name") or "Custom policy"),
+            delays=tuple(float(d) for d in delays), base=base, factor=number("factor", 2.0),
+            max_delay=number("max_delay", 86400.0), max_attempts=max_attempts,
+            max_age=number("max_age", None, allow_none=True), jitter=number("jitter", 0.0),
+            jitter_abs=number("jitter_abs", 0.0), timeout=number("timeout", 10.0, minimum=0.001),
+            source=str(data.get("source", "")), growth=growth, honor_retry_after=data.get("honor_retry_after", True),
+            retry_statuses=tuple(statuses) if statuses is not None else None,
+        )
+
+
+class PolicyError(ValueError):
+    """A policy from the editor is not usable; the message names the field."""
 
 
 MIN, HOUR, DAY = 60.0, 3600.0, 86400.0
@@ -113,6 +174,7 @@ class AttemptOutcome:
     reason: str
     err: str | None = None  # RFC 8935 err code from a 400 body
     retry_after: float | None = None  # seconds, from a Retry-After header
+    status: int | None = None
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:
@@ -146,6 +208,11 @@ def rfc8935_error(body: bytes) -> tuple[str | None, str | None]:
 def classify_response(status: int | None, headers: Mapping[str, str] | None = None, body: bytes = b"", *,
                       error: str | None = None, now: float = 0.0) -> AttemptOutcome:
     """Classify one attempt: an HTTP status with its headers and body, or a transport `error`."""
+    outcome = _classify(status, headers, body, error, now)
+    return outcome if status is None else replace(outcome, status=status)
+
+
+def _classify(status, headers, body, error, now) -> AttemptOutcome:
     if status is None:
         return AttemptOutcome(RETRY, error or "no response")
     headers = {k.lower(): v for k, v in (headers or {}).items()}
@@ -185,6 +252,8 @@ def plan_next(policy: RetryPolicy, attempts_made: int, outcome: AttemptOutcome, 
         return RetryPlan(None, "delivered")
     if outcome.kind in (REJECTED, GONE):
         return RetryPlan(None, "not retried: " + outcome.reason)
+    if policy.retry_statuses is not None and outcome.status is not None and outcome.status not in policy.retry_statuses:
+        return RetryPlan(None, f"not retried: policy {policy.name} retries only {_statuses(policy.retry_statuses)}")
     delay = policy.base_delay(attempts_made)
     if delay is None:
         limit = policy.attempt_limit
@@ -197,12 +266,23 @@ def plan_next(policy: RetryPolicy, attempts_made: int, outcome: AttemptOutcome, 
         delay += rng.uniform(0, policy.jitter_abs)
     delay = max(delay, 0.0)
     reason = f"retry {attempts_made} of policy {policy.name}"
-    if outcome.retry_after is not None and outcome.retry_after > delay:
+    if policy.honor_retry_after and outcome.retry_after is not None and outcome.retry_after > delay:
         delay, reason = outcome.retry_after, f"{reason}, delayed by Retry-After"
     next_at = now + delay
     if policy.max_age is not None and next_at - created_at > policy.max_age:
         return RetryPlan(None, f"gave up: the next retry would be past the policy's {policy.max_age / 3600:.0f} h limit")
     return RetryPlan(next_at, reason, delay)
+
+
+def _statuses(statuses: tuple[int, ...]) -> str:
+    return ", ".join(str(s) for s in statuses)
+
+
+def resolve_policy(name: str, custom: Mapping[str, "RetryPolicy"] | None = None) -> RetryPolicy:
+    """A preset by name, or one of the workspace's custom policies."""
+    if custom and name in custom:
+        return custom[name]
+    return get_policy(name)
 
 
 def planned_offsets(policy: RetryPolicy, *, limit: int = 50) -> list[float]:

@@ -76,7 +76,11 @@ class Timeline:
         return max(ends) if ends else None
 
 
-def outcome_of(status: int | None, error: str | None, *, last: bool, state: str) -> str:
+def outcome_of(status: int | None, error: str | None, *, last: bool, state: str, recorded: str | None = None) -> str:
+    if recorded == "handed_out":  # a poll hand-out the receiver has not acknowledged (yet)
+        return PENDING if last and state == "pending" else RETRY
+    if recorded == "rejected":  # a 400 with an err, or a poll receiver's setErrs
+        return FAILED
     if status is not None and 200 <= status < 300:
         return DELIVERED
     if last and state in ("failed", "retired"):
@@ -95,7 +99,8 @@ def build_timeline(title: str, attempts: list[dict], state: str, now: float) -> 
         last = i == len(ordered) - 1
         marks.append(AttemptMark(
             n=a["n"], started_at=a["started_at"], ended_at=a.get("ended_at"), status=a.get("status"),
-            error=a.get("error"), outcome=outcome_of(a.get("status"), a.get("error"), last=last, state=state),
+            error=a.get("error"), outcome=outcome_of(a.get("status"), a.get("error"), last=last, state=state,
+                                                     recorded=a.get("outcome")),
             retry_after=a.get("retry_after"), next_retry_at=a.get("next_retry_at"), detail=a,
         ))
     gaps = []
@@ -108,6 +113,66 @@ def build_timeline(title: str, attempts: list[dict], state: str, now: float) -> 
         start = marks[-1].ended_at or marks[-1].started_at
         gaps.append(Gap(max(start, min(now, pending_at)), pending_at, "pending"))
     return Timeline(title, marks, gaps, state, pending_at)
+
+
+# -- deliveries we made (simulator pushes and polls, replays) -------------------------
+
+def delivery_timeline(conn: sqlite3.Connection, delivery_id: int, now: float) -> Timeline | None:
+    """The timeline of one delivery from the workspace (None: no such delivery)."""
+    from app.core.store.deliveries import get_delivery
+
+    d = get_delivery(conn, delivery_id)
+    if d is None:
+        return None
+    title = f"#{d['id']} {(d['event_type'] or '').rsplit('/', 1)[-1] or d['mode']} -> {d['endpoint'] or 'poll'}"
+    return build_timeline(title, d["attempts"], d["state"], now)
+
+
+@dataclass
+class Lane:
+    """One delivery of a stream-level view (one row on the shared axis)."""
+
+    delivery_id: int
+    event_type: str | None
+    jti: str
+    timeline: Timeline
+
+
+def stream_lanes(conn: sqlite3.Connection, stream_id: str, now: float, *, event_type: str | None = None,
+                 state: str | None = None, limit: int = 200) -> list[Lane]:
+    """The most recent deliveries of a stream, oldest first, each as a lane of one shared axis,
+    so bursts of retries and out-of-order arrival line up."""
+    from app.core.store.deliveries import attempts_of
+
+    clauses, params = ["stream_id = ?"], [stream_id]
+    if event_type:
+        clauses.append("event_type = ?")
+        params.append(event_type)
+    if state:
+        clauses.append("state = ?")
+        params.append(state)
+    rows = conn.execute(f"SELECT id, event_type, jti, state FROM deliveries WHERE {' AND '.join(clauses)}"
+                        " ORDER BY id DESC LIMIT ?", [*params, limit]).fetchall()
+    lanes = []
+    for delivery_id, kind, jti, st in reversed(rows):
+        title = f"#{delivery_id} {(kind or '').rsplit('/', 1)[-1]}"
+        lanes.append(Lane(delivery_id, kind, jti, build_timeline(title, attempts_of(conn, delivery_id), st, now)))
+    return lanes
+
+
+def out_of_order(lanes: list[Lane]) -> list[int]:
+    """Deliveries that were delivered before an earlier-emitted delivery of the same view."""
+    delivered_at = [(lane.delivery_id, next((a.ended_at or a.started_at for a in lane.timeline.attempts
+                                             if a.outcome == DELIVERED), None)) for lane in lanes]
+    late = []
+    latest = None
+    for delivery_id, at in delivered_at:
+        if at is None:
+            continue
+        if latest is not None and at < latest:
+            late.append(delivery_id)
+        latest = at if latest is None else max(latest, at)
+    return late
 
 
 # -- what a foreign sender did ------------------------------------------------------

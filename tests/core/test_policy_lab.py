@@ -1,7 +1,7 @@
 import pytest
 
 from app.core.policy_lab import EndpointScript, ScriptError, SCRIPT_PRESETS, parse_duration, simulate
-from app.core.retry import PRESETS, get_policy
+from app.core.retry import PRESETS, PolicyError, RetryPolicy, get_policy
 
 
 def script(steps):
@@ -62,3 +62,27 @@ def test_durations(value, seconds):
 def test_bad_scripts_say_which_step(steps, fragment):
     with pytest.raises(ScriptError, match=fragment):
         EndpointScript.from_json(steps)
+
+
+def test_linear_and_fixed_growth():
+    linear = RetryPolicy.from_json({"base": 10, "growth": "linear", "max_attempts": 4})
+    fixed = RetryPolicy.from_json({"base": 10, "growth": "fixed", "max_attempts": 4})
+    assert [linear.base_delay(k) for k in (1, 2, 3)] == [10, 20, 30]
+    assert [fixed.base_delay(k) for k in (1, 2, 3)] == [10, 10, 10]
+    assert linear.base_delay(4) is None
+
+
+def test_policy_that_retries_only_some_statuses_stops_on_others():
+    policy = RetryPolicy.from_json({"name": "only-503", "delays": [5, 5], "retry_statuses": [503]})
+    assert len(simulate(policy, script([{"attempts": 1, "status": 503}])).attempts) == 2
+    stopped = simulate(policy, script([{"status": 500}]))
+    assert len(stopped.attempts) == 1 and "retries only 503" in stopped.reason
+
+
+def test_policy_json_round_trips_and_bad_fields_are_named():
+    policy = get_policy("convoy")
+    assert RetryPolicy.from_json(policy.to_json()) == policy
+    for data, fragment in (({"base": -1}, "base"), ({"delays": ["x"]}, "delays"), ({"growth": "cubic", "base": 1}, "growth"),
+                           ({"base": 1, "colour": "red"}, "colour"), ({"base": 1, "max_attempts": 0}, "max_attempts")):
+        with pytest.raises(PolicyError, match=fragment):
+            RetryPolicy.from_json(data)

@@ -36,6 +36,8 @@ class NewDelivery:
     source: str = "simulator"
     http_method: str = "POST"
     request_headers: list[tuple[str, str]] | None = None
+    capture_id: int | None = None
+    run_id: int | None = None
 
 
 def insert_deliveries(items: list[NewDelivery]):
@@ -45,12 +47,12 @@ def insert_deliveries(items: list[NewDelivery]):
         for d in items:
             row = conn.execute(
                 "INSERT INTO deliveries (stream_id, jti, event_type, body, mode, http_method, request_headers, endpoint,"
-                " state, held, created_at, next_attempt_at, policy, faults, source)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
+                " state, held, created_at, next_attempt_at, policy, faults, source, capture_id, run_id)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
                 (d.stream_id, d.jti, d.event_type, d.body, d.mode, d.http_method,
                  json.dumps(d.request_headers) if d.request_headers is not None else None, d.endpoint, PENDING,
                  int(d.held), d.created_at, None if d.held or d.mode == "poll" else d.created_at, d.policy,
-                 json.dumps(d.faults), d.source),
+                 json.dumps(d.faults), d.source, d.capture_id, d.run_id),
             ).fetchone()
             ids.append(row[0])
         return ids
@@ -132,7 +134,7 @@ def attempts_of(conn: sqlite3.Connection, delivery_id: int) -> list[dict[str, An
 
 
 DELIVERY_COLUMNS = ("id, stream_id, jti, event_type, mode, endpoint, state, held, created_at, next_attempt_at,"
-                    " policy, faults, err, reason, source")
+                    " policy, faults, err, reason, source, capture_id, run_id")
 
 
 def get_delivery(conn: sqlite3.Connection, delivery_id: int) -> dict[str, Any] | None:
@@ -172,6 +174,7 @@ def export_line(d: dict[str, Any]) -> dict[str, Any]:
         "mode": d["mode"], "endpoint": d["endpoint"], "state": d["state"], "held": d["held"],
         "created_at": when(d["created_at"]), "next_attempt_at": when(d["next_attempt_at"]),
         "policy": d["policy"], "faults": d["faults"], "err": d["err"], "reason": d["reason"], "source": d["source"],
+        "capture_id": d["capture_id"], "run_id": d["run_id"],
         "attempts": [
             {"n": a["n"], "started_at": when(a["started_at"]), "ended_at": when(a["ended_at"]), "status": a["status"],
              "error": a["error"], "latency_ms": a["latency_ms"], "next_retry_at": when(a["next_retry_at"]),

@@ -128,7 +128,22 @@ MIGRATIONS: list[tuple[int, str]] = [
             faults           TEXT NOT NULL DEFAULT '[]',
             err              TEXT,
             reason           TEXT,
-            source           TEXT NOT NULL DEFAULT 'simulator'
+            source           TEXT NOT NULL DEFAULT 'simulator',   -- simulator | replay
+            capture_id       INTEGER,                             -- replay: the capture replayed
+            run_id           INTEGER                              -- replay: its run
+        );
+        CREATE INDEX deliveries_run ON deliveries(run_id, id);
+        CREATE TABLE replay_runs (
+            id           INTEGER PRIMARY KEY,
+            started_at   REAL NOT NULL,
+            finished_at  REAL,
+            target       TEXT NOT NULL,
+            mode         TEXT NOT NULL,
+            selection    TEXT NOT NULL,
+            total        INTEGER NOT NULL DEFAULT 0,
+            succeeded    INTEGER NOT NULL DEFAULT 0,
+            failed       INTEGER NOT NULL DEFAULT 0,
+            state        TEXT NOT NULL DEFAULT 'running'   -- running | finished | cancelled
         );
         CREATE INDEX deliveries_due ON deliveries(state, next_attempt_at);
         CREATE INDEX deliveries_stream ON deliveries(stream_id, id);

@@ -32,7 +32,7 @@ from typing import Callable
 import aiohttp
 
 from app.core.bus import Bus, DeliveryChanged
-from app.core.retry import DELIVERED, GONE, REJECTED, classify_response, get_policy, plan_next
+from app.core.retry import DELIVERED, GONE, REJECTED, RetryPolicy, classify_response, get_policy, plan_next
 from app.core.store import deliveries as store
 from app.core.store.writer import StoreWriter
 
@@ -107,7 +107,8 @@ class DeliveryConfig:
 class PushDeliverer:
     def __init__(self, writer: StoreWriter, bus: Bus, *, clock: Clock | None = None, rng: random.Random | None = None,
                  config: DeliveryConfig | None = None, authorization: Callable[[str], str | None] = lambda s: None,
-                 on_gone: Callable[[str, str], None] = lambda stream_id, why: None):
+                 on_gone: Callable[[str, str], None] = lambda stream_id, why: None,
+                 policies: Callable[[str], RetryPolicy] = get_policy):
         self._writer = writer
         self._bus = bus
         self.clock = clock or Clock()
@@ -115,6 +116,7 @@ class PushDeliverer:
         self.config = config or DeliveryConfig()
         self._authorization = authorization
         self._on_gone = on_gone
+        self._policies = policies
         self._heap: list[tuple[float, int, int]] = []
         self._seq = itertools.count()
         self._pending: dict[int, PushDelivery] = {}
@@ -126,11 +128,16 @@ class PushDeliverer:
         self.attempts_made = 0
 
     # -- lifecycle -------------------------------------------------------------
+    async def open(self) -> None:
+        """Open the HTTP client (enough for attempts made directly, without the scheduler)."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self.config.max_in_flight, force_close=False),
+                headers={"User-Agent": self.config.user_agent}, auto_decompress=False, trust_env=False)
+
     async def start(self, conn) -> int:
-        """Open the client and reschedule every pending push delivery found in the workspace."""
-        self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=self.config.max_in_flight, force_close=False),
-            headers={"User-Agent": self.config.user_agent}, auto_decompress=False, trust_env=False)
+        """Open the client, reschedule every pending push delivery found in the workspace, start the scheduler."""
+        await self.open()
         count = 0
         for row in store.pending_push(conn, held=False):
             self._add(push_from_row(row), row[6] if row[6] is not None else self.clock.now())
@@ -220,7 +227,7 @@ class PushDeliverer:
     # -- one attempt ---------------------------------------------------------------
     async def attempt(self, d: PushDelivery) -> str:
         """POST once, record the attempt, plan the next one; returns the delivery's new state."""
-        policy = get_policy(d.policy)
+        policy = self._policies(d.policy)
         timeout = self.config.attempt_timeout or policy.timeout
         headers = dict(d.headers if d.headers is not None else SET_HEADERS)
         if d.stream_id is not None and d.headers is None:

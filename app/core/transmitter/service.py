@@ -386,10 +386,27 @@ class Transmitter:
             self._rng.shuffle(tokens)
         if "duplicate" in faults:
             tokens = [t for pair in zip(tokens, tokens) for t in pair]
+        return await self._enqueue(stream, uri, tokens, faults)
+
+    async def enqueue_token(self, stream_id: str, token: bytes, *, jti: str, event_type: str | None,
+                            capture_id: int | None = None, run_id: int | None = None) -> dict[str, Any]:
+        """Send a ready-made SET (a replay) through a stream's delivery: its endpoint or poll queue, its policy."""
+        stream = self.get(stream_id)
+        if stream.status == "disabled":
+            raise StreamError(409, f"stream {stream_id} is disabled; it drops every SET")
+        [entry] = await self._enqueue(stream, event_type, [(jti, token.decode("ascii"), 0)], [], source="replay",
+                                      capture_id=capture_id, run_id=run_id)
+        return entry
+
+    async def _enqueue(self, stream: Stream, uri: str | None, tokens: list[tuple[str, str, int]], faults: list[str], *,
+                       source: str = "simulator", capture_id: int | None = None,
+                       run_id: int | None = None) -> list[dict[str, Any]]:
+        now = self.clock.now()
         held = stream.status == "paused"
         mode = "push" if stream.is_push else "poll"
         items = [store.NewDelivery(stream.stream_id, jti, uri, token.encode(), mode, stream.delivery.get("endpoint_url"),
-                                   now, stream.policy, faults, held=held) for jti, token, _ in tokens]
+                                   now, stream.policy, faults, held=held, source=source, capture_id=capture_id,
+                                   run_id=run_id) for jti, token, _ in tokens]
         ids = await self._writer.run(store.insert_deliveries(items))
         for delivery_id, item in zip(ids, items):
             if mode == "push" and not held:

@@ -87,8 +87,10 @@ def build_claims(req: SetRequest, faults: list[str] = ()) -> dict[str, Any]:
     return claims
 
 
-def sign(claims: dict[str, Any], key: SigningKey, faults: list[str] = ()) -> str:
+def sign(claims: dict[str, Any], key: SigningKey, faults: list[str] = (), *,
+         header_extra: dict[str, Any] | None = None) -> str:
     header: dict[str, Any] = {"alg": key.alg, "typ": "secevent+jwt", "kid": key.kid}
+    header.update({k: v for k, v in (header_extra or {}).items() if k not in ("alg", "kid")})
     signer: jwk.JWK = key.key
     if "unknown_key" in faults:
         stranger = generate_key(key.alg, kid=f"unknown-{secrets.token_hex(4)}")

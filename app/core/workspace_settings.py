@@ -1,0 +1,85 @@
+"""Settings a person edits in the window, persisted in the workspace.
+
+One JSON row in the `settings` table ('receiver_settings'), so a workspace
+carries its receiver set-up with it. Writes are `op(conn)` operations like every
+other store write: run them on the engine's writer, or on a connection of your
+own while no engine has the workspace open.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+KEY = "receiver_settings"
+THEMES = ("system", "light", "dark")
+
+
+@dataclass
+class ReceiverSettings:
+    receiver_port: int = 0  # 0: a free port (the window then keeps the one it got)
+    receiver_token: str | None = None
+    audiences: tuple[str, ...] = ()
+    body_limit: int = 1024 * 1024
+    theme: str = "system"
+    extra: dict = field(default_factory=dict)  # keys written by a newer version, kept as they were
+
+    @classmethod
+    def from_json(cls, data: dict) -> "ReceiverSettings":
+        known = {"receiver_port", "receiver_token", "audiences", "body_limit", "theme"}
+        port = int(data.get("receiver_port", 0))
+        limit = int(data.get("body_limit", 1024 * 1024))
+        theme = data.get("theme", "system")
+        return cls(
+            receiver_port=port if 0 <= port <= 65535 else 0,
+            receiver_token=data.get("receiver_token") or None,
+            audiences=tuple(a for a in data.get("audiences", ()) if isinstance(a, str) and a),
+            body_limit=limit if limit > 0 else 1024 * 1024,
+            theme=theme if theme in THEMES else "system",
+            extra={k: v for k, v in data.items() if k not in known},
+        )
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        extra = data.pop("extra")
+        data["audiences"] = list(self.audiences)
+        return {**extra, **data}
+
+
+def load_settings(conn: sqlite3.Connection) -> ReceiverSettings:
+    row = conn.execute("SELECT value FROM settings WHERE key = ?", (KEY,)).fetchone()
+    if not row:
+        return ReceiverSettings()
+    try:
+        return ReceiverSettings.from_json(json.loads(row[0]))
+    except (ValueError, TypeError, AttributeError):
+        return ReceiverSettings()
+
+
+def save_settings_op(settings: ReceiverSettings):
+    text = json.dumps(settings.to_json())
+
+    def op(conn: sqlite3.Connection) -> None:
+        conn.execute("INSERT INTO settings (key, value) VALUES (?, ?)"
+                     " ON CONFLICT(key) DO UPDATE SET value = excluded.value", (KEY, text))
+
+    return op
+
+
+def engine_options(workspace: Path, settings: ReceiverSettings) -> dict:
+    """Keyword arguments for EngineConfig (a dict, so the caller need not import the engine)."""
+    return {
+        "workspace": Path(workspace),
+        "receiver_port": settings.receiver_port,
+        "receiver_token": settings.receiver_token,
+        "audiences": tuple(settings.audiences),
+        "body_limit": settings.body_limit,
+    }
+
+
+def trusted_issuers(conn: sqlite3.Connection) -> list[tuple[str, str | None, bool]]:
+    """(issuer, jwks_url, has inline JWKS) for each trusted issuer."""
+    return [(i, u, j is not None) for i, u, j in
+            conn.execute("SELECT issuer, jwks_url, jwks FROM trusted_issuers ORDER BY issuer")]

@@ -1,0 +1,111 @@
+"""The queued, batched bridge from the engine thread to the GUI thread.
+
+Bus subscribers run on the engine thread and must be quick: `EngineBridge`
+only appends the event to a list under a lock and, for the first event of a
+batch, emits a queued signal that arms a 50 ms single-shot timer on the GUI
+thread. When it fires, the whole batch is handed out at once, so however fast
+the receiver ingests, the window repaints at most ~20 times a second.
+
+Calls into the engine (`run`) go through `asyncio.run_coroutine_threadsafe`
+(EngineThread.submit); their outcome comes back to the GUI thread by a queued
+signal and is delivered to the callback given, or to `failed` when it raised.
+
+No qasync: the window does no asyncio work of its own, so the GUI thread runs a
+plain Qt event loop and the engine thread a plain asyncio loop.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
+from app.core.bus import CaptureStored, Changed, EngineProblem, ServerListening
+
+BATCH_MS = 50
+
+
+class EngineBridge(QObject):
+    captures_stored = Signal(list)  # [CaptureStored, ...] of one batch
+    listening = Signal(str, str)  # server name, url
+    problem = Signal(str, str)  # message, detail
+    changed = Signal(str)  # topic
+    failed = Signal(str, str)  # what, error text (an engine call raised)
+
+    _wake = Signal()
+    _call_done = Signal(int, object, object)
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._lock = threading.Lock()
+        self._pending: list[object] = []
+        self._armed = False
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(BATCH_MS)
+        self._timer.timeout.connect(self.drain)
+        self._wake.connect(self._timer.start)  # queued: emitted on the engine thread
+        self._callbacks: dict[int, tuple] = {}
+        self._ids = itertools.count(1)
+        self._call_done.connect(self._deliver)
+        self.batches = 0
+
+    # -- engine thread side -----------------------------------------------------
+    def publish(self, event: object) -> None:
+        """The bus subscriber (engine thread): queue, and wake the GUI once per batch."""
+        with self._lock:
+            self._pending.append(event)
+            if self._armed:
+                return
+            self._armed = True
+        self._wake.emit()
+
+    # -- GUI thread side ----------------------------------------------------------
+    @Slot()
+    def drain(self) -> None:
+        with self._lock:
+            events, self._pending = self._pending, []
+            self._armed = False
+        if not events:
+            return
+        self.batches += 1
+        stored = [e for e in events if isinstance(e, CaptureStored)]
+        if stored:
+            self.captures_stored.emit(stored)
+        for event in events:
+            if isinstance(event, ServerListening):
+                self.listening.emit(event.name, event.url)
+            elif isinstance(event, EngineProblem):
+                self.problem.emit(event.message, event.detail)
+            elif isinstance(event, Changed):
+                self.changed.emit(event.topic)
+
+    def run(self, future, what: str, on_done: Callable[[Any], None] | None = None,
+            on_error: Callable[[BaseException], None] | None = None) -> None:
+        """Deliver a concurrent future's result to `on_done` on the GUI thread, its
+        exception to `on_error` (default: the `failed` signal)."""
+        token = next(self._ids)
+        self._callbacks[token] = (what, on_done, on_error)
+
+        def done(f) -> None:  # engine thread
+            error = f.exception() if not f.cancelled() else RuntimeError("cancelled")
+            self._call_done.emit(token, None if error else f.result(), error)
+
+        future.add_done_callback(done)
+
+    @Slot(int, object, object)
+    def _deliver(self, token: int, result: object, error: object) -> None:
+        what, on_done, on_error = self._callbacks.pop(token, ("", None, None))
+        if error is not None and on_error is not None:
+            on_error(error)
+        elif error is not None:
+            self.failed.emit(what, _describe(error))
+        elif on_done is not None:
+            on_done(result)
+
+
+def _describe(error: BaseException) -> str:
+    text = str(error) or type(error).__name__
+    return text

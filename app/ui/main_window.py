@@ -1,0 +1,365 @@
+"""MainWindow: the composition root of the window. It owns the engine thread, the
+bridge, the capture list and the detail panels, and wires them; panels emit
+signals upward and only this class connects them.
+
+Start-up order: the window is built and painted without importing the engine;
+`start_engine()` (called right after the first paint) starts it on its thread.
+The list reads the workspace through its own read-only connection.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QMainWindow, QSplitter, QTableView, QTabWidget,
+                               QVBoxLayout, QWidget)
+
+from app.core.bus import Bus
+from app.core.store.schema import WorkspaceError, connect, open_workspace
+from app.core.workspace_settings import ReceiverSettings, load_settings, trusted_issuers
+from app.ui.bridge import EngineBridge
+from app.ui.capture_model import COL_REQUEST, COL_TIME, CaptureListModel
+from app.ui.filter_bar import FilterBar
+from app.ui.panels.decoded import DecodedPanel
+from app.ui.panels.raw_http import RawHttpPanel
+from app.ui.panels.verification import VerificationPanel
+from app.ui.status import ErrorBar, ReceiverStatus
+from app.ui import preferences
+
+log = logging.getLogger(__name__)
+
+
+class MainWindow(QMainWindow):
+    engine_started = Signal(dict)  # ready_info
+    capture_shown = Signal(int)  # the id the panels now show
+    first_painted = Signal()
+    report_error = Signal(str)  # from any thread: shown in the error bar (queued)
+
+    def __init__(self, workspace: Path, parent=None, *, open_after_paint: bool = False):
+        super().__init__(parent)
+        self.workspace = Path(workspace).resolve()
+        self.settings = ReceiverSettings()
+        self.engine_thread = None  # app.core.engine_thread.EngineThread once started
+        self.bridge = EngineBridge(self)
+        self.bus = Bus()
+        self.bus.subscribe(self.bridge.publish)
+        self._conn = None
+        self._trusted: set[str] = set()
+        self._shown_id: int | None = None
+        self._follow_tail = True
+
+        self.error_bar = ErrorBar(self)
+        self.filter_bar = FilterBar(self)
+        self.model = CaptureListModel(parent=self)
+        self.table = QTableView(self)
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setSortingEnabled(False)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.horizontalHeader().setSortIndicatorShown(True)
+        self.table.horizontalHeader().setSortIndicator(COL_TIME, Qt.SortOrder.AscendingOrder)
+        self.table.horizontalHeader().sortIndicatorChanged.connect(self._sort_changed)
+        self.table.setAlternatingRowColors(True)
+        self.table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerItem)
+        self._scroll_before = 0
+        widths = (170, 220, 70, 150, 190, 190, 100, 60)
+        for column, width in enumerate(widths):
+            self.table.setColumnWidth(column, width)
+
+        self.decoded = DecodedPanel(self)
+        self.verification = VerificationPanel(self)
+        self.raw_http = RawHttpPanel(self)
+        self.details = QTabWidget(self)
+        self.details.addTab(self.decoded, "Decoded")
+        self.details.addTab(self.verification, "Verification")
+        self.details.addTab(self.raw_http, "Raw HTTP")
+
+        self.splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(self.details)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.error_bar)
+        layout.addWidget(self.filter_bar)
+        layout.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+        self.status = ReceiverStatus(self)
+        self.statusBar().addWidget(self.status, 1)
+
+        self._stats_timer = QTimer(self)
+        self._stats_timer.setInterval(500)
+        self._stats_timer.timeout.connect(self._update_counts)
+
+        self.filter_bar.filter_changed.connect(self._filter_changed)
+        self.table.selectionModel().currentRowChanged.connect(self._current_changed)
+        self.model.rowsAboutToBeInserted.connect(self._rows_about_to_arrive)
+        self.model.rowsInserted.connect(self._rows_arrived)
+        self.bridge.captures_stored.connect(self._captures_stored)
+        self.bridge.problem.connect(self._engine_problem)
+        self.bridge.failed.connect(self._call_failed)
+        self.bridge.changed.connect(self._workspace_changed)
+        self.verification.trust_requested.connect(self.trust_issuer)
+        self.error_bar.action_triggered.connect(self._error_action)
+        self.report_error.connect(self.show_error)
+        self._painted = False
+        self._build_actions()
+        self.resize(1280, 720)
+        preferences.restore_window(self)
+        if open_after_paint:  # launch: paint the frame first, then the store (imports jwcrypto) and the engine
+            self.setWindowTitle(f"{self.workspace.name} — Signalscope")
+            self.first_painted.connect(self._open_after_paint)
+        else:
+            self._open_workspace_view()
+
+    # -- actions and keys -----------------------------------------------------------
+    def _build_actions(self) -> None:
+        find = QAction("Filter", self)
+        find.setShortcut(QKeySequence.StandardKey.Find)
+        find.triggered.connect(self.filter_bar.focus_text)
+        self.addAction(find)
+        from app.ui.menus import build_menus  # the menu bar: workspace, settings
+
+        build_menus(self)
+
+    # -- the workspace ----------------------------------------------------------------
+    def _open_workspace_view(self) -> None:
+        self.setWindowTitle(f"{self.workspace.name} — Signalscope")
+        try:
+            open_workspace(self.workspace).close()  # creates it, or brings its schema up to date
+            self._conn = connect(self.workspace, readonly=True)
+            self.settings = load_settings(self._conn)
+            preferences.apply_theme(self.settings.theme)
+        except (WorkspaceError, OSError) as exc:
+            self._conn = None
+            self.model.set_view(None)
+            self.error_bar.show_error(str(exc), action="Open another workspace…", key="open")
+            return
+        self._trusted = {i for i, _, _ in trusted_issuers(self._conn)}
+        from app.core.capture_view import CaptureView
+
+        self.model.set_view(CaptureView(self._conn, self.filter_bar.current_filter()))
+        preferences.add_recent(self.workspace)
+        if self.model.rowCount():
+            self.table.scrollToBottom()
+        QTimer.singleShot(0, self._fill_filter_choices)
+
+    def _open_after_paint(self) -> None:
+        QTimer.singleShot(0, self._open_workspace_view)
+        QTimer.singleShot(0, self.start_engine)
+
+    def _fill_filter_choices(self) -> None:
+        if self._conn is None:
+            return
+        from app.core.capture_view import distinct_values
+
+        issuers = sorted(set(distinct_values(self._conn, "issuer")) | self._trusted)
+        from app.core.catalogue import default_catalogue
+
+        types = sorted(set(distinct_values(self._conn, "event_type")) | {e.uri for e in default_catalogue().events})
+        self.filter_bar.set_choices(issuers, types)
+
+    def switch_workspace(self, path: Path) -> None:
+        """Stop the engine on the current workspace and start it on `path`."""
+        self._close_view()
+        self.workspace = Path(path).resolve()
+        self._open_workspace_view()
+        if self.engine_thread is not None and self._conn is not None:
+            self.start_engine()
+
+    def _close_view(self) -> None:
+        self.model.set_view(None)
+        self._show_capture(None)
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    # -- the engine ------------------------------------------------------------------
+    def start_engine(self) -> None:
+        from app.core.engine_thread import EngineThread
+        from app.core.workspace_settings import engine_options
+
+        if self._conn is None:
+            return
+        if self.engine_thread is None:
+            self.engine_thread = EngineThread()
+        self.status.set_stopped("Starting…")
+        future = self.engine_thread.start_engine(engine_options(self.workspace, self.settings), self.bus)
+        self.bridge.run(future, "starting the engine", self._engine_ready, self._engine_failed)
+
+    def _engine_ready(self, info: dict) -> None:
+        self.status.set_listening(info)
+        self._stats_timer.start()
+        self.model.refresh()
+        if self.settings.receiver_port == 0:  # keep the port we got, so the URL stays the same next time
+            from app.core.workspace_settings import save_settings_op
+
+            port = int(info["receiver_url"].split(":")[2].split("/")[0])
+            self.settings.receiver_port = port
+            self.bridge.run(self.engine_thread.call(lambda e: e.writer.run(save_settings_op(self.settings))),
+                            "saving the settings")
+        self.engine_started.emit(info)
+
+    def _engine_failed(self, exc: BaseException) -> None:
+        from app.core.engine_thread import describe_start_error
+
+        message, port_in_use = describe_start_error(exc, self.settings.receiver_port)
+        self.status.set_stopped("Not listening")
+        log.error("%s", message)
+        self.error_bar.show_error(message, action="Use another port…" if port_in_use else "", key="port")
+
+    def _update_counts(self) -> None:
+        engine = self.engine_thread.engine if self.engine_thread else None
+        receiver = getattr(engine, "receiver", None)
+        if receiver is not None:
+            self.status.set_counts(receiver.stats.requests, receiver.stats.failures)
+
+    def trust_issuer(self, issuer: str, jwks_url: str | None = None, jwks: dict | None = None) -> None:
+        if self.engine_thread is None:
+            return
+
+        async def trust(engine):
+            await engine.trust_issuer(issuer, jwks_url=jwks_url, jwks=jwks)
+            await engine.trust.refresh(issuer)  # fetch the keys now, so a failure shows now
+
+        self.bridge.run(self.engine_thread.call(trust), f"trusting {issuer}")
+
+    def _workspace_changed(self, topic: str) -> None:
+        if topic == "issuers" and self._conn is not None:
+            self._trusted = {i for i, _, _ in trusted_issuers(self._conn)}
+            self._show_capture(self._shown_id, force=True)
+
+    # -- the list --------------------------------------------------------------------
+    def _captures_stored(self, events: list) -> None:
+        self.model.refresh()
+        self._update_counts()
+
+    def _rows_about_to_arrive(self, parent: QModelIndex, first: int, last: int) -> None:
+        bar = self.table.verticalScrollBar()
+        self._follow_tail = bar.value() >= bar.maximum()
+        self._scroll_before = bar.value()
+
+    def _rows_arrived(self, parent: QModelIndex, first: int, last: int) -> None:
+        view = self.model.view
+        bar = self.table.verticalScrollBar()
+        if view is not None and view.descending:
+            if self._scroll_before > 0:  # keep the rows in sight where they were (scrolling is per row)
+                bar.setValue(self._scroll_before + (last - first + 1))
+        elif self._follow_tail:
+            self.table.scrollToBottom()
+
+    def _filter_changed(self, flt) -> None:
+        keep = self._shown_id
+        self.model.set_filter(flt)
+        self._reselect(keep)
+
+    def _sort_changed(self, column: int, order) -> None:
+        if column != COL_TIME:
+            self.table.horizontalHeader().setSortIndicator(COL_TIME, order)
+            return
+        self.model.sort(COL_TIME, order)
+
+    def _reselect(self, capture_id: int | None) -> None:
+        row = self.model.row_of(capture_id) if capture_id is not None else None
+        if row is None:
+            self._show_capture(None)
+            return
+        index = self.model.index(row, COL_REQUEST)
+        self.table.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+        self.table.scrollTo(index)
+
+    def select_row(self, row: int) -> None:
+        self.table.selectionModel().setCurrentIndex(
+            self.model.index(row, COL_REQUEST),
+            QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+
+    def _current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
+        self._show_capture(self.model.capture_id(current))
+
+    def _show_capture(self, capture_id: int | None, *, force: bool = False) -> None:
+        if capture_id == self._shown_id and not force:
+            return
+        self._shown_id = capture_id
+        from app.core.store.captures import get_capture
+
+        capture = get_capture(self._conn, capture_id) if capture_id is not None and self._conn is not None else None
+        self.decoded.show_capture(capture)
+        self.verification.show_capture(capture, trusted=self._trusted)
+        self.raw_http.show_capture(capture)
+        if capture is not None:
+            self.capture_shown.emit(capture_id)
+
+    # -- problems --------------------------------------------------------------------
+    def show_error(self, text: str) -> None:
+        self.error_bar.show_error(text)
+
+    def _engine_problem(self, message: str, detail: str) -> None:
+        log.warning("%s: %s", message, detail)
+        self.error_bar.show_error(f"{message}: {detail}" if detail else message)
+
+    def _call_failed(self, what: str, error: str) -> None:
+        log.error("%s failed: %s", what, error)
+        self.error_bar.show_error(f"{what[:1].upper()}{what[1:]} failed: {error}")
+
+    def _error_action(self, key: str) -> None:
+        from app.ui import menus
+
+        if key == "port":
+            menus.ask_port(self)
+        elif key == "open":
+            menus.open_workspace(self)
+
+    def apply_settings(self, settings: ReceiverSettings) -> None:
+        """Save new settings and restart the engine with them (ports, token, limits)."""
+        from app.core.workspace_settings import save_settings_op
+
+        self.settings = settings
+        preferences.apply_theme(settings.theme)
+        self.error_bar.hide()
+        if self.engine_thread is not None and self.engine_thread.engine is not None:
+            future = self.engine_thread.call(lambda e: e.writer.run(save_settings_op(settings)))
+            self.bridge.run(future, "saving the settings", lambda _: self.start_engine())
+        else:
+            conn = open_workspace(self.workspace)  # no engine has it open: write directly
+            try:
+                save_settings_op(settings)(conn)
+            finally:
+                conn.close()
+            self.start_engine()
+
+    def forget_issuer(self, issuer: str) -> None:
+        if self.engine_thread is not None:
+            self.bridge.run(self.engine_thread.call(lambda e: e.forget_issuer(issuer)), f"forgetting {issuer}")
+
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            self.first_painted.emit()
+
+    # -- closing ---------------------------------------------------------------------
+    def closeEvent(self, event) -> None:
+        preferences.save_window(self)
+        self._stats_timer.stop()
+        if self.engine_thread is not None:
+            self.engine_thread.close()
+            self.engine_thread = None
+        self.bridge.drain()
+        self._close_view()
+        super().closeEvent(event)
+
+    def saved_state(self) -> dict[str, QByteArray]:
+        return {"geometry": self.saveGeometry(), "splitter": self.splitter.saveState(),
+                "header": self.table.horizontalHeader().saveState()}

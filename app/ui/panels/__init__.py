@@ -1,0 +1,1 @@
+"""The detail panels for the selected capture: Decoded, Verification, Raw HTTP."""
