@@ -8,9 +8,10 @@ verification round trip. The built-in simulator is always known and pre-authoris
 (its management token). Credentials entered for other transmitters are saved with
 them in the workspace (`transmitters` table) and only ever described, never shown.
 Every method is a plain coroutine returning dataclasses; exchanges are announced on
-the bus (`ExchangeRecorded`), captures as `CaptureStored`. Build it and call it on the
-engine's loop (the window runs the engine on its own thread: submit the coroutines
-there, e.g. with `asyncio.run_coroutine_threadsafe`).
+the bus (`ExchangeRecorded`), captures as `CaptureStored`. Its coroutines run on the
+engine's loop: the window submits them through `EngineThread.submit(...)` and gets
+the `ExchangeRecorded`/`CaptureStored` events through its bus bridge. Build one per
+started engine (`for_engine`) and `close()` it when that engine stops.
 """
 
 from __future__ import annotations
