@@ -81,4 +81,4 @@ async def test_verify_of_a_push_stream_elsewhere_times_out_with_status_1(sim, tm
                                        "--token", engine.transmitter.management_token,
                                        "--workspace", str(tmp_path / "other.signalscope"),
                                        "--stream", config["stream_id"], "--timeout", "0.5")
-    assert rc == 1 and outcome["result"] == "timeout"
+    assert rc == 1 and outcome["result"] == "timeout" and "within 0.5 s" in outcome["detail"]

@@ -174,10 +174,11 @@ class Subscriptions:
         if not isinstance(stream_id, str) or not stream_id:
             raise TransmitterError("the stream configuration has no stream_id to verify")
         state = secrets.token_urlsafe(18)
-        future = self.tracker.expect(stream_id, state)
         watch_from = None
         if watch_workspace and self._writer is not None and delivery_mode(config) != "poll":
-            watch_from = await self._writer.run(lambda c: c.execute("SELECT coalesce(max(id), 0) FROM captures").fetchone()[0])
+            watch_from = await self._writer.run(
+                lambda c: c.execute("SELECT coalesce(max(id), 0) FROM captures").fetchone()[0])
+        future = self.tracker.expect(stream_id, state)
         try:
             answer = await client.request_verification(stream_id, state)
         except BaseException:
@@ -189,8 +190,10 @@ class Subscriptions:
             if watch_from is not None:
                 await self._watch_captures(future, watch_from, timeout, poll_interval)
             outcome = await self.tracker.wait(stream_id, state, future, timeout if watch_from is None else 0.01)
+        if outcome.result == "timeout":
+            outcome.detail = f"no verification SET with this state arrived within {timeout:g} s"
             endpoint = (config.get("delivery") or {}).get("endpoint_url")
-            if outcome.result == "timeout" and self.receiver.port is not None and endpoint and \
+            if delivery_mode(config) != "poll" and self.receiver.port is not None and endpoint and \
                     not endpoint.startswith(self.receiver.base_url):
                 outcome.detail += f"; the stream pushes to {endpoint}, not to this receiver ({self.receiver.url})"
         outcome.exchange_id = answer.exchange_id
