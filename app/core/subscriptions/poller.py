@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from app.core.bus import CaptureStored
 from app.core.store.captures import CaptureRecord, insert_capture
 from app.core.subscriptions.client import Answer, TransmitterClient, TransmitterError
-from app.core.verify import UNVERIFIED
+from app.core.verify import PASS, UNVERIFIED, WARN, Check
 
 SET_TYPE = "application/secevent+jwt"
 
@@ -82,8 +82,11 @@ class PollIngest:
             record.verdict = "invalid"
             record.report = {"verdict": "invalid", "checks": [], "err": "invalid_request",
                              "description": "the poll response's value is not a compact SET string"}
-        if record.jti is not None and record.jti != jti:
-            record.report = {**record.report, "poll_note": f"the poll response keyed this SET by {jti!r}, its jti is {record.jti!r}"}
+        checks = [Check("content_type", PASS, "polled: the SET came in an RFC 8936 poll response")
+                  if c[0] == "content_type" else c for c in record.report.get("checks", [])]
+        if record.jti is not None and record.jti != jti:  # RFC 8936 2.5: `sets` is keyed by jti
+            checks.append(Check("poll_key", WARN, f"the poll response keyed this SET by {jti!r}; its jti is {record.jti!r}"))
+        record.report = {**record.report, "checks": checks}
         record.response_status = status  # what a push of the same SET would have been answered
         record.response_body = answer
         if answer:
