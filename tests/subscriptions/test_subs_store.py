@@ -75,3 +75,22 @@ def test_a_delivery_method_that_is_not_a_string_is_kept_and_not_mapped():
 
     config, _ = normalize_config({"delivery": {"method": ["x"]}}, "https://tr.example.com")
     assert config["delivery"]["method"] == ["x"] and delivery_mode(config) is None
+
+
+metadata_values = st.dictionaries(
+    st.sampled_from(["issuer", "jwks_uri", "spec_version", "configuration_endpoint", "delivery_methods_supported",
+                     "authorization_schemes", "default_subjects", "events_supported", "x"]),
+    json_values | st.just("https://tr.example.com") | st.just("http://127.0.0.1:1/k"), max_size=9)
+
+
+@given(st.one_of(json_values, metadata_values))
+def test_any_metadata_document_is_either_usable_or_refused_with_a_sentence(value):
+    from app.core.subscriptions import DiscoveryError
+    from app.core.subscriptions.discovery import validate_metadata
+
+    try:
+        notes = validate_metadata(value, "https://tr.example.com")
+    except DiscoveryError as exc:
+        assert str(exc)
+    else:
+        assert value["issuer"] == "https://tr.example.com" and isinstance(notes, list)
