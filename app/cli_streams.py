@@ -86,6 +86,8 @@ def add_streams_parser(sub) -> None:
                                  "are watched for in --workspace (where a running headless receiver stores them)")
     verify.add_argument("--stream", required=True)
     verify.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the SET")
+    known = ops.add_parser("transmitters", help="the transmitters a workspace remembers (credentials described only)")
+    known.add_argument("--workspace", type=Path, required=True)
     ex = ops.add_parser("exchanges", help="print the exchanges recorded in a workspace (JSON lines)")
     ex.add_argument("--workspace", type=Path, required=True)
     ex.add_argument("--transmitter", metavar="ISSUER", help="only the exchanges with this transmitter")
@@ -175,12 +177,32 @@ def run_streams(args: argparse.Namespace) -> int:
     from app.cli import CliError
     from app.core.store.schema import WorkspaceError
 
-    if args.streams_command == "exchanges":
-        return _print_exchanges(args)
+    if args.streams_command in ("exchanges", "transmitters"):
+        return _print_exchanges(args) if args.streams_command == "exchanges" else _print_transmitters(args)
     try:
         return asyncio.run(_run(args))
     except WorkspaceError as exc:
         raise CliError(str(exc)) from None
+
+
+def _print_transmitters(args) -> int:
+    from app.cli import CliError
+    from app.core.store.schema import connect
+    from app.core.subscriptions import AuthSpec
+
+    if not args.workspace.exists():
+        raise CliError(f"no workspace at {args.workspace}")
+    conn = connect(args.workspace, readonly=True)
+    try:
+        if conn.execute("PRAGMA user_version").fetchone()[0] < 4:
+            return 0
+        for issuer, location, url, kind, auth, notes in conn.execute(
+                "SELECT issuer, location, metadata_url, auth_kind, auth, notes FROM transmitters ORDER BY issuer"):
+            _emit({"issuer": issuer, "location": location, "metadata_url": url, "notes": json.loads(notes),
+                   "auth": AuthSpec.from_storage(kind, json.loads(auth)).describe()})
+    finally:
+        conn.close()
+    return 0
 
 
 def _print_exchanges(args) -> int:

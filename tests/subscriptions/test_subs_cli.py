@@ -44,6 +44,8 @@ async def test_create_verify_and_poll_a_stream_from_the_command_line(sim, tmp_pa
     assert rc == 0, err
     assert [e["operation"] for e in exchanges][:3] == ["discover", "jwks", "create"]
     assert {e["issuer"] for e in exchanges} == {issuer} and all(e["duration_ms"] >= 0 for e in exchanges)
+    rc, [known], err = await streams("transmitters", "--workspace", ws)
+    assert rc == 0 and known["issuer"] == issuer and known["auth"] == {"kind": "bearer"}
 
 
 async def test_a_refused_token_is_exit_2_with_one_sentence_and_no_secret(sim):
