@@ -5,6 +5,10 @@ import json
 import sqlite3
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.slow  # each test starts `python -m app streams ...` subprocesses
+
 SESSION_REVOKED = "https://schemas.openid.net/secevent/caep/event-type/session-revoked"
 
 
