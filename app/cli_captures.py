@@ -133,7 +133,7 @@ def run_import(args) -> int:
 async def _import_files(conn, args):
     import httpx
 
-    from app.core.importing import import_data
+    from app.core.importing import ImportSummary, import_data
     from app.core.set_verification import VerificationSettings
     from app.core.store.writer import StoreWriter
     from app.core.trust import TrustError, TrustStore
@@ -153,8 +153,6 @@ async def _import_files(conn, args):
             try:
                 data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
             except OSError as exc:
-                from app.core.importing import ImportSummary
-
                 summary = ImportSummary(name, error=f"{name} cannot be read: {exc.strerror or exc}")
             else:
                 summary = await import_data(data, source, trust=trust, store=writer.run_sync, settings=settings)

@@ -57,3 +57,17 @@ def header_pairs(value, what: str) -> list[tuple[str, str]]:
         if not isinstance(name, str) or not name or not isinstance(val, str):
             raise ValueError(f"{what}[{i}] needs a non-empty string name and a string value")
     return [(name, val) for name, val in items]
+
+
+def count(value) -> int | None:
+    """A non-negative integer that SQLite can store (JSON allows any size), else None."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**53:
+        return value
+    return None
+
+
+def epoch(value) -> float | None:
+    """Seconds since 1970 that a date can show (years 1970-9999), else None."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < 253402300800:
+        return float(value)
+    return None

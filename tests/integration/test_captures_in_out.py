@@ -16,7 +16,7 @@ from aiohttp import web
 
 from app.core.compare import compare_captures
 from app.core.curl import curl_command
-from app.core.har import write_har
+from app.core.har import har_entry, write_har
 from app.core.importing import import_data
 from app.core.set_verification import VerificationSettings
 from app.core.store.captures import export_event, get_capture, iter_captures
@@ -227,3 +227,14 @@ def test_get_capture_exposes_import_provenance(tmp_path):
     conn = open_workspace(tmp_path / "w.signalscope")
     assert {"source", "source_entry"} <= {r[1] for r in conn.execute("PRAGMA table_info(captures)")}
     assert get_capture(conn, 1) is None
+
+
+def test_har_entry_survives_a_host_header_that_is_no_host_and_a_bare_token():
+    capture = {"id": 1, "origin": "import", "received_at": 1.5, "method": "POST", "path": "", "query": "a=b c",
+               "headers": [("Host", "not a host/ at all")], "body": b"x", "body_size": 1, "body_truncated": False,
+               "peer": None, "content_type": None, "kind": "set", "response_status": None, "response_headers": [],
+               "response_body": None, "duration_ms": None, "report": {}, "verdict": "unverified", "set_header": None,
+               "set_claims": None, "jti": None, "issuer": None, "event_types": [], "subject": None, "repeat_of": None,
+               "rule": None}
+    entry = har_entry(capture)
+    assert entry["request"]["url"] == "http://localhost/?a=b+c" and entry["response"]["status"] == 0
