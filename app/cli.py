@@ -133,22 +133,17 @@ def run_headless(args) -> int:
 
 
 def run_export(args) -> int:
-    from app.core.store.captures import export_event, iter_captures
     from app.core.store.schema import connect
 
     if not args.workspace.exists():
         raise CliError(f"no workspace at {args.workspace}")
     conn = connect(args.workspace, readonly=True)
     try:
-        if args.kind == "events" and args.format == "har":
-            from app.cli_captures import write_har
-
-            write_har(conn, args)
-        elif args.kind == "events":
+        if args.kind == "events":
             from app.cli_captures import capture_filter
+            from app.core.exporting import export_captures
 
-            for capture in iter_captures(conn, capture_filter(args)):
-                sys.stdout.write(json.dumps(export_event(capture)) + "\n")
+            export_captures(conn, sys.stdout, fmt=args.format, selection=capture_filter(args))
         else:
             from app.core.store import deliveries  # provided by the transmitter simulator
 

@@ -51,13 +51,6 @@ def capture_filter(args):
                          event_type=args.event_type, after_id=args.after_id)
 
 
-def write_har(conn, args) -> None:
-    from app.core.har import write_har as write
-    from app.core.store.captures import iter_captures
-
-    write(iter_captures(conn, capture_filter(args)), sys.stdout)
-
-
 def _readonly(workspace: Path):
     from app.cli import CliError
     from app.core.store.schema import connect

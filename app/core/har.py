@@ -181,6 +181,7 @@ def _entry(entry: Any, where: str) -> ImportedRequest:
         response_headers=header_pairs(response.get("headers") or [], "response.headers"),
         response_body=_decode(content.get("text"), content.get("encoding"), "response.content"),
         duration_ms=float(elapsed) if isinstance(elapsed, (int, float)) and 0 <= elapsed < 1e12 else None,
+        rule=ours["rule"] if isinstance(ours.get("rule"), str) else None,
     )
 
 

@@ -115,6 +115,7 @@ def _jsonl_line(line: str, where: str) -> ImportedRequest:
         response_status=status or None,
         response_headers=header_pairs(response.get("headers") or {}, "response.headers"),
         response_body=_body(response.get("body"), response.get("body_encoding"), "response.body"),
+        rule=event["rule"] if isinstance(event.get("rule"), str) else None,
     )
 
 

@@ -36,6 +36,7 @@ class ImportedRequest:
     response_headers: list[tuple[str, str]] = field(default_factory=list)
     response_body: bytes = b""
     duration_ms: float | None = None
+    rule: str | None = None  # the receiver fault rule that answered, when the file says so
     bare_token: bool = False  # a SET without any HTTP around it (.jwt file, pasted)
 
 

@@ -112,6 +112,7 @@ async def _record(request: ImportedRequest, source: str, trust: TrustStore, sett
         response_body=request.response_body,
         origin="import",
         duration_ms=request.duration_ms,
+        rule=request.rule,
         source=source,
         source_entry=request.entry,
     )

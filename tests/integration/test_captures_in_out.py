@@ -15,11 +15,12 @@ import pytest
 from aiohttp import web
 
 from app.core.compare import compare_captures
+from app.core.exporting import export_captures
 from app.core.curl import curl_command
 from app.core.har import har_entry, write_har
 from app.core.importing import import_data
 from app.core.set_verification import VerificationSettings
-from app.core.store.captures import export_event, get_capture, iter_captures
+from app.core.store.captures import CaptureFilter, export_event, get_capture, iter_captures
 from app.core.store.schema import open_workspace
 from app.core.store.writer import StoreWriter
 from app.core.trust import TrustStore
@@ -238,3 +239,23 @@ def test_har_entry_survives_a_host_header_that_is_no_host_and_a_bare_token():
                "rule": None}
     entry = har_entry(capture)
     assert entry["request"]["url"] == "http://localhost/?a=b+c" and entry["response"]["status"] == 0
+
+
+async def test_export_writes_only_the_selection_in_either_format(engine, peer):
+    await capture_some(engine, peer)
+    conn = sqlite3.connect(engine.config.workspace)
+    lines, har = io.StringIO(), io.StringIO()
+    assert export_captures(conn, lines, selection=CaptureFilter(verdict="invalid")) == 1
+    assert json.loads(lines.getvalue())["verification"]["verdict"] == "invalid"
+    assert export_captures(conn, har, fmt="har", selection=CaptureFilter(kind="webhook")) == 1
+    [entry] = json.loads(har.getvalue())["log"]["entries"]
+    assert entry["request"]["postData"]["encoding"] == "base64" and entry["_signalscope"]["kind"] == "webhook"
+
+
+async def test_the_fault_rule_that_answered_comes_back_from_json_lines(engine, peer, target):
+    originals = await capture_some(engine, peer)
+    line = export_event(originals[2])
+    line["rule"], line["response"]["status"] = "down twice", 503
+    await target(json.dumps(line))
+    [copy] = captures(target.path)
+    assert (copy["rule"], copy["response_status"]) == ("down twice", 503)
