@@ -168,7 +168,6 @@ def run_headless(args) -> int:
 
 
 def run_export(args) -> int:
-    from app.core.store.captures import export_event, iter_captures
     from app.core.store.schema import connect
 
     if not args.workspace.exists():
@@ -178,15 +177,11 @@ def run_export(args) -> int:
         conn.close()
         return 0  # a workspace from before the simulator has no deliveries
     try:
-        if args.kind == "events" and args.format == "har":
-            from app.cli_captures import write_har
-
-            write_har(conn, args)
-        elif args.kind == "events":
+        if args.kind == "events":
             from app.cli_captures import capture_filter
+            from app.core.exporting import export_captures
 
-            for capture in iter_captures(conn, capture_filter(args)):
-                sys.stdout.write(json.dumps(export_event(capture)) + "\n")
+            export_captures(conn, sys.stdout, fmt=args.format, selection=capture_filter(args))
         else:
             from app.core.store import deliveries
 

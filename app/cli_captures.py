@@ -51,13 +51,6 @@ def capture_filter(args):
                          event_type=args.event_type, after_id=args.after_id)
 
 
-def write_har(conn, args) -> None:
-    from app.core.har import write_har as write
-    from app.core.store.captures import iter_captures
-
-    write(iter_captures(conn, capture_filter(args)), sys.stdout)
-
-
 def _readonly(workspace: Path):
     from app.cli import CliError
     from app.core.store.schema import connect
@@ -133,7 +126,7 @@ def run_import(args) -> int:
 async def _import_files(conn, args):
     import httpx
 
-    from app.core.importing import import_data
+    from app.core.importing import ImportSummary, import_data
     from app.core.set_verification import VerificationSettings
     from app.core.store.writer import StoreWriter
     from app.core.trust import TrustError, TrustStore
@@ -153,8 +146,6 @@ async def _import_files(conn, args):
             try:
                 data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
             except OSError as exc:
-                from app.core.importing import ImportSummary
-
                 summary = ImportSummary(name, error=f"{name} cannot be read: {exc.strerror or exc}")
             else:
                 summary = await import_data(data, source, trust=trust, store=writer.run_sync, settings=settings)

@@ -37,6 +37,7 @@ def request_url(base_url: str, path: str, query: str) -> str:
     """The URL that arrives as (`path`, `query`): both are stored as aiohttp decodes them
     (yarl's `path` and `query_string`), so yarl encodes them back."""
     base = URL(base_url)
+    path = path if path.startswith("/") else "/" + path
     return str(URL.build(scheme=base.scheme, authority=base.raw_authority, path=base.path.rstrip("/") + path,
                          query_string=query))
 
@@ -47,7 +48,10 @@ def curl_command(capture: dict[str, Any], base_url: str) -> str:
     if target.scheme not in ("http", "https") or not target.netloc:
         raise CurlError(f"{base_url!r} is not an http(s) base URL")
     path = capture["path"] or (DEFAULT_PATH if capture["kind"] == "set" else "/")
-    url = request_url(base_url, path, capture["query"] or "")
+    try:
+        url = request_url(base_url, path, capture["query"] or "")
+    except ValueError as exc:
+        raise CurlError(f"cannot build a URL from {base_url!r} and the capture's path: {exc}") from None
     headers = [(k, v) for k, v in capture["headers"] if k.lower() not in _NOT_REPLAYED]
     if capture["kind"] == "set" and not any(k.lower() == "content-type" for k, _ in headers):
         headers.append(("Content-Type", "application/secevent+jwt"))  # a bare token (imported .jwt) had none

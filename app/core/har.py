@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from datetime import datetime
 from http import HTTPStatus
 from typing import IO, Any, Iterable
@@ -22,9 +23,11 @@ from urllib.parse import parse_qsl
 from yarl import URL
 
 from app import __version__
-from app.core.import_types import ImportedRequest, ImportFailure, header_pairs
+from app.core.import_types import ImportedRequest, ImportFailure, count, epoch, header_pairs
 from app.core.curl import request_url
 from app.core.store.captures import rfc3339
+_HOST = re.compile(r"[A-Za-z0-9._~-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
+
 
 def write_har(captures: Iterable[dict[str, Any]], out: IO[str]) -> int:
     """Stream a HAR document of `captures` (read_side dicts) to `out`; returns the entry count."""
@@ -42,6 +45,8 @@ def har_entry(capture: dict[str, Any]) -> dict[str, Any]:
     headers = capture["headers"]
     host = next((v for k, v in headers if k.lower() == "host"), "localhost")
     query = capture["query"] or ""
+    if not _HOST.fullmatch(host):
+        host = "localhost"  # a Host header that is no host (it came from the network)
     url = request_url(f"http://{host}", capture["path"], query)
     content_type = capture["content_type"] or ""
     response_headers = capture["response_headers"]
@@ -159,9 +164,7 @@ def _entry(entry: Any, where: str) -> ImportedRequest:
     body = _decode(post.get("text"), post.get("encoding"), "request.postData")
     response = entry.get("response") if isinstance(entry.get("response"), dict) else {}
     content = response.get("content") if isinstance(response.get("content"), dict) else {}
-    status = response.get("status")
-    if "response_status" in ours:
-        status = ours["response_status"]
+    status = count(ours["response_status"] if "response_status" in ours else response.get("status"))
     elapsed = entry.get("time")
     return ImportedRequest(
         entry=where,
@@ -170,14 +173,15 @@ def _entry(entry: Any, where: str) -> ImportedRequest:
         query=query,
         headers=headers,
         body=body,
-        body_size=ours["body_size"] if isinstance(ours.get("body_size"), int) else len(body),
+        body_size=count(ours.get("body_size")) or len(body),
         body_truncated=bool(ours.get("body_truncated")),
         peer=ours.get("peer") if isinstance(ours.get("peer"), str) else None,
         received_at=_started(entry.get("startedDateTime"), ours.get("received_at")),
-        response_status=status if isinstance(status, int) and not isinstance(status, bool) and status > 0 else None,
+        response_status=status or None,  # 0: the request got no answer
         response_headers=header_pairs(response.get("headers") or [], "response.headers"),
         response_body=_decode(content.get("text"), content.get("encoding"), "response.content"),
-        duration_ms=float(elapsed) if isinstance(elapsed, (int, float)) and elapsed >= 0 else None,
+        duration_ms=float(elapsed) if isinstance(elapsed, (int, float)) and 0 <= elapsed < 1e12 else None,
+        rule=ours["rule"] if isinstance(ours.get("rule"), str) else None,
     )
 
 
@@ -195,11 +199,14 @@ def _decode(text: Any, encoding: Any, what: str) -> bytes:
 
 
 def _started(text: Any, exact: Any) -> float | None:
-    if isinstance(exact, (int, float)) and not isinstance(exact, bool):
-        return float(exact)
+    if epoch(exact) is not None:
+        return epoch(exact)
     if not isinstance(text, str):
         return None
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+        seconds = epoch(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
     except ValueError:
-        raise ValueError(f"startedDateTime {text!r} is not an ISO 8601 time") from None
+        seconds = None
+    if seconds is None:
+        raise ValueError(f"startedDateTime {text!r} is not an ISO 8601 time")
+    return seconds

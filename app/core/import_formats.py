@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from app.core.har import parse_har
-from app.core.import_types import ImportedRequest, ImportFailure, ImportFormatError, header_pairs
+from app.core.import_types import ImportedRequest, ImportFailure, ImportFormatError, count, epoch, header_pairs
 from app.core.jose import decode_compact
 
 __all__ = ["ParsedImport", "parse_import", "ImportedRequest", "ImportFailure", "ImportFormatError"]
@@ -100,7 +100,7 @@ def _jsonl_line(line: str, where: str) -> ImportedRequest:
         headers = header_pairs(http.get("headers") or {}, "http.headers")
     body = _body(http.get("body"), http.get("body_encoding"), "http.body")
     response = event.get("response") if isinstance(event.get("response"), dict) else {}
-    status = response.get("status")
+    status = count(response.get("status"))
     return ImportedRequest(
         entry=where,
         method=method,
@@ -108,13 +108,14 @@ def _jsonl_line(line: str, where: str) -> ImportedRequest:
         query=http.get("query") if isinstance(http.get("query"), str) else "",
         headers=headers,
         body=body,
-        body_size=http["body_size"] if isinstance(http.get("body_size"), int) else len(body),
+        body_size=count(http.get("body_size")) or len(body),
         body_truncated=bool(http.get("body_truncated")),
         peer=http.get("peer") if isinstance(http.get("peer"), str) else None,
         received_at=_timestamp(event.get("received_at"), "received_at"),
-        response_status=status if isinstance(status, int) and not isinstance(status, bool) else None,
+        response_status=status or None,
         response_headers=header_pairs(response.get("headers") or {}, "response.headers"),
         response_body=_body(response.get("body"), response.get("body_encoding"), "response.body"),
+        rule=event["rule"] if isinstance(event.get("rule"), str) else None,
     )
 
 
@@ -134,14 +135,15 @@ def _body(value, encoding, what: str) -> bytes:
 def _timestamp(value, what: str) -> float | None:
     if value is None:
         return None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
     if isinstance(value, str):
         try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+            value = datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
         except ValueError:
             pass
-    raise ValueError(f"{what} {value!r} is not an RFC 3339 time")
+    seconds = epoch(value)
+    if seconds is None:
+        raise ValueError(f"{what} {value!r} is not an RFC 3339 time")
+    return seconds
 
 
 # -- compact tokens, one per line (.jwt files, a pasted SET) ------------------------

@@ -36,6 +36,7 @@ class ImportedRequest:
     response_headers: list[tuple[str, str]] = field(default_factory=list)
     response_body: bytes = b""
     duration_ms: float | None = None
+    rule: str | None = None  # the receiver fault rule that answered, when the file says so
     bare_token: bool = False  # a SET without any HTTP around it (.jwt file, pasted)
 
 
@@ -57,3 +58,17 @@ def header_pairs(value, what: str) -> list[tuple[str, str]]:
         if not isinstance(name, str) or not name or not isinstance(val, str):
             raise ValueError(f"{what}[{i}] needs a non-empty string name and a string value")
     return [(name, val) for name, val in items]
+
+
+def count(value) -> int | None:
+    """A non-negative integer that SQLite can store (JSON allows any size), else None."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**53:
+        return value
+    return None
+
+
+def epoch(value) -> float | None:
+    """Seconds since 1970 that a date can show (years 1970-9999), else None."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < 253402300800:
+        return float(value)
+    return None

@@ -68,7 +68,10 @@ async def import_data(
     summary.format, summary.failures = parsed.format, list(parsed.failures)
     records = await records_for(parsed.requests, source, trust=trust, settings=settings, clock=clock)
     if records:
-        summary.ids = [stored.id for stored in store(insert_captures(records))]
+        try:
+            summary.ids = [stored.id for stored in store(insert_captures(records))]
+        except sqlite3.Error as exc:  # the transaction is rolled back: nothing of this file is stored
+            summary.error = f"{source} could not be stored, nothing of it was imported: {exc}"
     return summary
 
 
@@ -109,6 +112,7 @@ async def _record(request: ImportedRequest, source: str, trust: TrustStore, sett
         response_body=request.response_body,
         origin="import",
         duration_ms=request.duration_ms,
+        rule=request.rule,
         source=source,
         source_entry=request.entry,
     )

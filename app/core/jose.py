@@ -15,13 +15,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+_FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
+
+
 def b64url_decode(part: str) -> bytes:
-    """Decode base64url without padding; raises ValueError on bad input."""
+    """Decode base64url without padding; raises ValueError on bad input.
+
+    What base64.urlsafe_b64decode does (characters outside the alphabet are
+    skipped, as binascii does), minus its wrapper calls: three per token."""
     if "+" in part or "/" in part or "=" in part:
         raise ValueError("not base64url (contains '+', '/' or '=')")
     try:
-        return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
-    except (binascii.Error, ValueError) as exc:
+        data = part.encode("ascii")
+    except UnicodeEncodeError:
+        raise ValueError("not base64url: string argument should contain only ASCII characters") from None
+    try:
+        return binascii.a2b_base64(data.translate(_FROM_URLSAFE) + b"=" * (-len(data) % 4))
+    except binascii.Error as exc:
         raise ValueError(f"not base64url: {exc}") from None
 
 

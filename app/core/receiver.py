@@ -113,7 +113,7 @@ class Receiver:
     async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
         started = time.perf_counter()
         received_at = self._clock()
-        if "Expect" in request.headers:
+        if request.headers.get("Expect"):  # as aiohttp's Application: an empty one is ignored
             refused = await _expect_continue(request)
             if refused is not None:
                 return refused
@@ -172,9 +172,10 @@ class Receiver:
                 status=503,
             )
         self._count(stored.response_status)
-        self._bus.publish(
-            CaptureStored(stored.id, record.kind, record.verdict, stored.response_status, tuple(record.event_types))
-        )
+        if self._bus.has_subscribers:  # headless without a listener: no event object per request
+            self._bus.publish(
+                CaptureStored(stored.id, record.kind, record.verdict, stored.response_status, tuple(record.event_types))
+            )
         if decision is not None:
             if decision.delay_ms:
                 await asyncio.sleep(decision.delay_ms / 1000)

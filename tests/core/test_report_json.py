@@ -24,3 +24,12 @@ def test_checks_as_objects_and_other_shapes_fall_back_to_json_dumps():
     other = {"verdict": "unverified", "checks": []}
     assert report_json(as_objects) == json.dumps(as_objects)
     assert report_json(other) == json.dumps(other)
+
+
+def test_checks_added_to_a_report_are_checks():
+    from app.core.verify import VerificationReport
+
+    report = VerificationReport()
+    report.add("alg", "pass", "ES256")
+    assert report.checks == [Check("alg", "pass", "ES256")] and report.checks[0].detail == "ES256"
+    assert type(report.checks[0]) is Check

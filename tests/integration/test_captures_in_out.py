@@ -15,11 +15,12 @@ import pytest
 from aiohttp import web
 
 from app.core.compare import compare_captures
+from app.core.exporting import export_captures
 from app.core.curl import curl_command
-from app.core.har import write_har
+from app.core.har import har_entry, write_har
 from app.core.importing import import_data
 from app.core.set_verification import VerificationSettings
-from app.core.store.captures import export_event, get_capture, iter_captures
+from app.core.store.captures import CaptureFilter, export_event, get_capture, iter_captures
 from app.core.store.schema import open_workspace
 from app.core.store.writer import StoreWriter
 from app.core.trust import TrustStore
@@ -227,3 +228,34 @@ def test_get_capture_exposes_import_provenance(tmp_path):
     conn = open_workspace(tmp_path / "w.signalscope")
     assert {"source", "source_entry"} <= {r[1] for r in conn.execute("PRAGMA table_info(captures)")}
     assert get_capture(conn, 1) is None
+
+
+def test_har_entry_survives_a_host_header_that_is_no_host_and_a_bare_token():
+    capture = {"id": 1, "origin": "import", "received_at": 1.5, "method": "POST", "path": "", "query": "a=b c",
+               "headers": [("Host", "not a host/ at all")], "body": b"x", "body_size": 1, "body_truncated": False,
+               "peer": None, "content_type": None, "kind": "set", "response_status": None, "response_headers": [],
+               "response_body": None, "duration_ms": None, "report": {}, "verdict": "unverified", "set_header": None,
+               "set_claims": None, "jti": None, "issuer": None, "event_types": [], "subject": None, "repeat_of": None,
+               "rule": None}
+    entry = har_entry(capture)
+    assert entry["request"]["url"] == "http://localhost/?a=b+c" and entry["response"]["status"] == 0
+
+
+async def test_export_writes_only_the_selection_in_either_format(engine, peer):
+    await capture_some(engine, peer)
+    conn = sqlite3.connect(engine.config.workspace)
+    lines, har = io.StringIO(), io.StringIO()
+    assert export_captures(conn, lines, selection=CaptureFilter(verdict="invalid")) == 1
+    assert json.loads(lines.getvalue())["verification"]["verdict"] == "invalid"
+    assert export_captures(conn, har, fmt="har", selection=CaptureFilter(kind="webhook")) == 1
+    [entry] = json.loads(har.getvalue())["log"]["entries"]
+    assert entry["request"]["postData"]["encoding"] == "base64" and entry["_signalscope"]["kind"] == "webhook"
+
+
+async def test_the_fault_rule_that_answered_comes_back_from_json_lines(engine, peer, target):
+    originals = await capture_some(engine, peer)
+    line = export_event(originals[2])
+    line["rule"], line["response"]["status"] = "down twice", 503
+    await target(json.dumps(line))
+    [copy] = captures(target.path)
+    assert (copy["rule"], copy["response_status"]) == ("down twice", 503)

@@ -164,3 +164,13 @@ async def test_expect_100_continue_gets_the_body_through(engine, peer):
 async def test_unknown_expectation_is_refused_with_417(engine, peer):
     status, _, _ = await post(engine.receiver.url, peer.set(), headers={**SET_TYPE, "Expect": "teapot"})
     assert status == 417
+
+
+async def test_a_subscriber_hears_of_every_stored_capture(engine, peer):
+    from app.core.bus import CaptureStored
+
+    heard = []
+    engine.bus.subscribe(heard.append)
+    assert (await post(engine.receiver.url, peer.set()))[0] == 202
+    [event] = [e for e in heard if isinstance(e, CaptureStored)]
+    assert (event.kind, event.verdict, event.response_status) == ("set", "valid", 202)

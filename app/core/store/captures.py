@@ -144,17 +144,29 @@ def report_json(report: dict[str, Any]) -> str:
         except TypeError:  # not hashable: not a check verify.py made
             return json.dumps(report)
         if text is None:
-            text = json.dumps(check)
+            if len(check) == 3 and type(check[0]) is str and type(check[1]) is str and type(check[2]) is str:
+                text = f"[{_string(check[0])}, {_string(check[1])}, {_string(check[2])}]"
+            else:
+                text = json.dumps(check)
             if len(_CHECK_TEXT) >= _CHECK_TEXT_MAX:
                 _CHECK_TEXT.clear()
             _CHECK_TEXT[check] = text
         parts.append(text)
-    err, description = report["err"], report["description"]
+    verdict, err, description = report["verdict"], report["err"], report["description"]
     return (
-        f'{{"verdict": {json.dumps(report["verdict"])}, "checks": [{", ".join(parts)}], '
-        f'"err": {"null" if err is None else json.dumps(err)}, '
-        f'"description": {"null" if description is None else json.dumps(description)}}}'
+        f'{{"verdict": {_json_value(verdict)}, "checks": [{", ".join(parts)}], '
+        f'"err": {_json_value(err)}, "description": {_json_value(description)}}}'
     )
+
+
+# json.dumps' own string encoder (C); json.dumps(s) == _string(s) for any str s.
+_string = json.encoder.encode_basestring_ascii
+
+
+def _json_value(value: Any) -> str:
+    if value is None:
+        return "null"
+    return _string(value) if type(value) is str else json.dumps(value)
 
 
 def _mark_repeat(report: dict[str, Any], repeat_of: int, same: bool) -> dict[str, Any]:
