@@ -10,13 +10,11 @@ worker thread, so neither the GUI nor the receiver waits for a big file.
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 
+from app.core.exporting import FORMATS  # "jsonl", "har"
 from app.core.importing import ImportSummary, import_data
-from app.core.store.captures import CaptureFilter, export_event, iter_captures
-
-FORMATS = ("jsonl", "har")
+from app.core.store.captures import CaptureFilter
 
 
 async def import_paths(engine, paths: list[Path]) -> list[ImportSummary]:
@@ -42,20 +40,14 @@ def format_for(path: Path, chosen: str | None = None) -> str:
 
 
 def export_to_file(workspace: Path, flt: CaptureFilter, path: Path, fmt: str) -> int:
-    """Write the captures matching `flt` to `path`; returns how many."""
-    from app.core.har import write_har
+    """Write the captures matching `flt` to `path` (core `exporting`); returns how many."""
+    from app.core.exporting import export_captures as export
     from app.core.store.schema import connect
 
     conn = connect(workspace, readonly=True)
     try:
         with open(path, "w", encoding="utf-8", newline="\n") as out:
-            if fmt == "har":
-                return write_har(iter_captures(conn, flt), out)
-            count = 0
-            for capture in iter_captures(conn, flt):
-                out.write(json.dumps(export_event(capture)) + "\n")
-                count += 1
-            return count
+            return export(conn, out, fmt=fmt, selection=flt)
     finally:
         conn.close()
 
