@@ -167,6 +167,14 @@ MIGRATIONS: list[tuple[int, str]] = [
         """,
     ),
     (
+        3,
+        """
+        -- Imported captures (origin 'import') remember where they came from.
+        ALTER TABLE captures ADD COLUMN source TEXT;
+        ALTER TABLE captures ADD COLUMN source_entry TEXT;
+        """,
+    ),
+    (
         4,
         """
         -- SSF transmitters this workspace subscribes to (app/core/subscriptions), and every
@@ -204,7 +212,7 @@ MIGRATIONS: list[tuple[int, str]] = [
     ),
 ]
 
-# max(), not the last entry: migrations may be merged out of order (3 is reserved for import/export).
+# max(), not the last entry, and applied in sorted order: migrations were written on parallel branches.
 SCHEMA_VERSION = max(number for number, _ in MIGRATIONS)
 
 
