@@ -55,6 +55,7 @@ class TimelineView(QWidget):
         self._axis: TimeAxis | None = None
         self._selected: tuple[int, int] | None = None
         self._drag_x: float | None = None
+        self.user_moved = False  # zoomed or panned by hand since the last fit: refreshes keep the axis
         self._dragged = False
         self.timer = QTimer(self)
         self.timer.setInterval(PENDING_TICK_MS)
@@ -107,15 +108,18 @@ class TimelineView(QWidget):
             self._axis = TimeAxis(now - 60, now, width)
         else:
             self._axis = TimeAxis(min(a.start for a in spans), max(a.end for a in spans), width)
+        self.user_moved = False
         self._axis_moved()
 
     def zoom(self, factor: float, around: float | None = None) -> None:
         axis = self.axis
         self._axis = axis.zoom(factor, around if around is not None else (axis.start + axis.end) / 2)
+        self.user_moved = True
         self._axis_moved()
 
     def pan(self, pixels: float) -> None:
         self._axis = self.axis.pan(pixels)
+        self.user_moved = True
         self._axis_moved()
 
     def _axis_moved(self) -> None:
@@ -156,6 +160,9 @@ class TimelineView(QWidget):
             return None
         lane, index = self._selected
         return self.lanes[lane].timeline.attempts[index]
+
+    def selected_lane(self) -> int | None:
+        return self._selected[0] if self._selected is not None else None
 
     def select_attempt(self, lane: int, index: int) -> None:
         marks = self.lanes[lane].timeline.attempts if 0 <= lane < len(self.lanes) else []

@@ -1,0 +1,91 @@
+"""The retry-timeline views' place in the window: the Deliveries dock (table, timeline,
+stream lanes), the Observed retries dock, the Policy lab and Fault rules dialogs,
+and their menu entries (View, Tools, Receiver).
+
+The window calls `install_retry_views(window)` once (as it calls `build_menus`), hands
+it workspace changes (`reload()`), and exposes `show_delivery_timeline(id)`. Docks
+and dialogs are built on first use: they import the store, which the window keeps
+off its first paint. Dialogs are shown with `show()`/`open()`, never `exec()`.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QMenu
+
+
+def menu_named(window, title: str) -> QMenu:
+    """The menu bar's menu with this title (ignoring '&'), created if missing, so
+    several modules can add to one Tools or View menu."""
+    plain = title.replace("&", "")
+    for action in window.menuBar().actions():
+        if action.menu() is not None and action.text().replace("&", "") == plain:
+            return action.menu()
+    return window.menuBar().addMenu(title)
+
+
+class RetryViews(QObject):
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        self.deliveries = None  # DeliveriesPanel, once shown
+        self.deliveries_dock: QDockWidget | None = None
+        view = menu_named(window, "&View")
+        self.deliveries_action = self._action(view, "&Deliveries", self.toggle_deliveries, QKeySequence("Ctrl+Shift+D"))
+        self.deliveries_action.setCheckable(True)
+        window.bridge.deliveries_changed.connect(self._deliveries_changed)
+
+    def _action(self, menu: QMenu, text: str, slot, shortcut: QKeySequence | None = None) -> QAction:
+        action = QAction(text, self.window)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _connection(self):
+        return self.window._conn  # noqa: SLF001 - the window's read-only workspace connection, read at each use
+
+    def _dock(self, title: str, name: str, widget) -> QDockWidget:
+        dock = QDockWidget(title, self.window)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        self.window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+        return dock
+
+    # -- deliveries ----------------------------------------------------------------------
+    def deliveries_panel(self):
+        if self.deliveries is None:
+            from app.ui.deliveries_panel import DeliveriesPanel
+
+            self.deliveries = DeliveriesPanel(self._connection, self.window)
+            self.deliveries_dock = self._dock("Deliveries", "deliveries_dock", self.deliveries)
+            self.deliveries_dock.visibilityChanged.connect(self.deliveries_action.setChecked)
+            self.deliveries.reload()
+        return self.deliveries
+
+    def toggle_deliveries(self, checked: bool = True) -> None:
+        self.deliveries_panel()
+        self.deliveries_dock.setVisible(checked)
+        if checked:
+            self.deliveries_dock.raise_()
+
+    def show_delivery_timeline(self, delivery_id: int) -> None:
+        self.toggle_deliveries(True)
+        self.deliveries.show_delivery(delivery_id)
+
+    def _deliveries_changed(self, ids: list) -> None:
+        if self.deliveries is not None:
+            self.deliveries.deliveries_changed(ids)
+
+    # -- the workspace -----------------------------------------------------------------------
+    def reload(self) -> None:
+        """The window opened another workspace (or the same one again)."""
+        if self.deliveries is not None:
+            self.deliveries.shown_id = None
+            self.deliveries.reload()
+
+
+def install_retry_views(window) -> RetryViews:
+    return RetryViews(window)

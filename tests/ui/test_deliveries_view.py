@@ -1,0 +1,86 @@
+"""The Deliveries dock: a paged table over the workspace's deliveries, the timeline of
+the selected one, the stream lanes view, live refresh from the running engine."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from app.core.faults import FaultRules
+from app.core.store.schema import connect
+from app.core.timeline import DELIVERED, RETRY
+from app.ui.deliveries_model import COL_ATTEMPTS, COL_STATE, DeliveriesModel
+from sim_runs import JANE, PUSH, SESSION_REVOKED, simulate_deliveries
+
+
+def test_the_model_passes_the_model_tester(qtmodeltester, tmp_path):
+    workspace = tmp_path / "ws.signalscope"
+    simulate_deliveries(workspace, count=3)
+    conn = connect(workspace, readonly=True)
+    model = DeliveriesModel(lambda: conn)
+    model.reload()
+    assert model.rowCount() == 3
+    qtmodeltester.check(model)
+    conn.close()
+
+
+def test_show_delivery_timeline_opens_the_dock_with_the_attempts_and_their_details(make_window, tmp_path, qtbot):
+    workspace = tmp_path / "ws.signalscope"
+    _, [delivery_id], _ = simulate_deliveries(workspace)
+    window = make_window(workspace, start=False)
+    window.show_delivery_timeline(delivery_id)
+    panel = window.retry_views.deliveries
+    assert window.retry_views.deliveries_dock.isVisibleTo(window)
+    assert panel.model.rowCount() == 1 and panel.table.currentIndex().row() == 0
+    assert panel.model.data(panel.model.index(0, COL_STATE)) == "delivered"
+    assert panel.model.data(panel.model.index(0, COL_ATTEMPTS)) == "3"
+    marks = panel.timeline.lanes[0].timeline.attempts
+    assert [(m.status, m.outcome) for m in marks] == [(503, RETRY), (503, RETRY), (202, DELIVERED)]
+    assert "Attempt #3: 202" in panel.details.toPlainText()  # the last attempt is selected first
+    panel.timeline.select_attempt(0, 0)
+    text = panel.details.toPlainText()
+    assert "Attempt #1: 503" in text and "retry scheduled" in text and "endpoint: http://127.0.0.1:" in text
+
+
+def test_the_lanes_view_shows_one_lane_per_delivery_and_flags_out_of_order(make_window, tmp_path, qtbot):
+    workspace = tmp_path / "ws.signalscope"
+    # the first delivery is refused once, so the two emitted after it arrive first
+    stream_id, ids, _ = simulate_deliveries(workspace, [{"name": "once", "status": 503, "times": 1}], count=3, seconds=3)
+    window = make_window(workspace, start=False)
+    window.show_delivery_timeline(ids[0])
+    panel = window.retry_views.deliveries
+    panel.tabs.setCurrentWidget(panel.lanes)
+    lanes = panel.lanes
+    assert [lane.delivery_id for lane in lanes.lanes] == ids
+    assert len(lanes.timeline.lanes) == 3
+    assert lanes.late == ids[1:]
+    assert [lane.flag for lane in lanes.timeline.lanes] == ["", "out of order", "out of order"]
+    assert "3 deliveries, 1 retries, 2 delivered out of order" in lanes.summary.text()
+    lanes.timeline.select_attempt(2, 0)  # picking a lane's attempt shows that delivery
+    assert panel.shown_id == ids[2]
+    panel.state.setCurrentText("delivered")
+    assert panel.model.rowCount() == 3
+    panel.state.setCurrentText("pending")
+    assert panel.model.rowCount() == 0 and lanes.timeline.lanes == []
+
+
+def test_a_live_delivery_refreshes_from_pending_to_delivered(window, qtbot):
+    thread = window.engine_thread
+    thread.call(lambda e: e.set_fault_rules(FaultRules.from_json([{"name": "once", "status": 503, "times": 1}]))).result(5)
+
+    async def emit(engine):
+        stream, _ = await engine.transmitter.create({"delivery": {"method": PUSH, "endpoint_url": engine.receiver.url},
+                                                     "events_requested": [SESSION_REVOKED]})
+        result = await engine.transmitter.emit(event_type="session-revoked", subject=JANE, stream_id=stream.stream_id)
+        return result.emitted[0]["delivery_id"]
+
+    window.retry_views.toggle_deliveries(True)
+    panel = window.retry_views.deliveries
+    delivery_id = thread.call(emit).result(5)
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 1, timeout=5000)
+    window.show_delivery_timeline(delivery_id)
+    qtbot.waitUntil(lambda: panel.model.data(panel.model.index(0, COL_STATE)) == "delivered", timeout=8000)
+    qtbot.waitUntil(lambda: [m.status for m in panel.timeline.lanes[0].timeline.attempts] == [503, 202], timeout=3000)
+    assert not panel.timeline.timer.isActive()
+    window.retry_views.toggle_deliveries(False)
+    assert not window.retry_views.deliveries_dock.isVisibleTo(window)
+    assert not window.retry_views.deliveries_action.isChecked()
