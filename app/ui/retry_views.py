@@ -34,6 +34,9 @@ class RetryViews(QObject):
         view = menu_named(window, "&View")
         self.deliveries_action = self._action(view, "&Deliveries", self.toggle_deliveries, QKeySequence("Ctrl+Shift+D"))
         self.deliveries_action.setCheckable(True)
+        receiver = menu_named(window, "&Receiver")
+        self.fault_rules_action = self._action(receiver, "&Fault rules…", self.open_fault_rules)
+        self.fault_rules = None  # FaultRulesTable, once opened
         window.bridge.deliveries_changed.connect(self._deliveries_changed)
 
     def _action(self, menu: QMenu, text: str, slot, shortcut: QKeySequence | None = None) -> QAction:
@@ -78,6 +81,36 @@ class RetryViews(QObject):
     def _deliveries_changed(self, ids: list) -> None:
         if self.deliveries is not None:
             self.deliveries.deliveries_changed(ids)
+
+    # -- receiver fault rules ------------------------------------------------------------
+    def open_fault_rules(self):
+        from app.ui.fault_rules_dialog import FaultRulesTable
+
+        if self.fault_rules is None:
+            self.fault_rules = FaultRulesTable(self.window)
+            self.fault_rules.rules_applied.connect(self._apply_fault_rules)
+        dialog = self.fault_rules
+        dialog.show()
+        dialog.raise_()
+        thread = self.window.engine_thread
+        if thread is None or thread.engine is None:
+            dialog.set_rules([])
+            dialog.error.setText("The engine is not running: start it to read and apply the receiver's rules.")
+            return dialog
+
+        async def live_rules(engine):
+            return engine.receiver.faults.to_json()
+
+        self.window.bridge.run(thread.call(live_rules), "reading the fault rules", dialog.set_rules, dialog.apply_failed)
+        return dialog
+
+    def _apply_fault_rules(self, rules) -> None:
+        thread, dialog = self.window.engine_thread, self.fault_rules
+        if thread is None:
+            dialog.apply_failed(RuntimeError("the engine is not running"))
+            return
+        self.window.bridge.run(thread.call(lambda engine: engine.set_fault_rules(rules)), "applying the fault rules",
+                               dialog.applied, dialog.apply_failed)
 
     # -- the workspace -----------------------------------------------------------------------
     def reload(self) -> None:
