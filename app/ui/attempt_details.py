@@ -16,16 +16,18 @@ OUTCOME_WORDS = {"delivered": "delivered", "failed": "failed", "retry": "retry s
 BODY_EXCERPT = 2000
 
 
-def _when(t: float | None) -> str:
+def _when(t: float | None, origin: float | None = None) -> str:
     if t is None:
         return "—"
+    if origin is not None:  # a virtual clock (the policy lab): seconds since the first attempt
+        return "+" + format_duration(t - origin) if t > origin else "+0 s"
     return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + " UTC"
 
 
-def attempt_summary(mark: AttemptMark) -> str:
+def attempt_summary(mark: AttemptMark, origin: float | None = None) -> str:
     """A few lines for a hover tooltip (the caller escapes them)."""
     lines = [f"Attempt #{mark.n}: {mark.status if mark.status is not None else (mark.error or 'no answer')}"
-             f" — {OUTCOME_WORDS.get(mark.outcome, mark.outcome)}", f"at {_when(mark.started_at)}"]
+             f" — {OUTCOME_WORDS.get(mark.outcome, mark.outcome)}", f"at {_when(mark.started_at, origin)}"]
     latency = mark.detail.get("latency_ms")
     if latency is not None:
         lines.append(f"latency {latency:.0f} ms")
@@ -42,10 +44,10 @@ def attempt_summary(mark: AttemptMark) -> str:
     return "\n".join(lines)
 
 
-def attempt_text(mark: AttemptMark, request: str = "") -> str:
+def attempt_text(mark: AttemptMark, request: str = "", origin: float | None = None) -> str:
     """The full plain-text account of one attempt for the details pane."""
     d = mark.detail
-    parts = [attempt_summary(mark)]
+    parts = [attempt_summary(mark, origin)]
     if request:
         parts.append("Request\n" + request)
     headers = d.get("response_headers") or []
@@ -66,6 +68,7 @@ class AttemptDetails(QPlainTextEdit):
         self.setReadOnly(True)
         self.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.setPlaceholderText("Select an attempt on the timeline (click, or Ctrl+Left/Right) to see its details.")
+        self.origin: float | None = None  # set: times read as "+5 min" from it (virtual clocks)
 
     def show_attempt(self, mark: AttemptMark | None, request: str = "") -> None:
-        self.setPlainText("" if mark is None else attempt_text(mark, request))
+        self.setPlainText("" if mark is None else attempt_text(mark, request, self.origin))

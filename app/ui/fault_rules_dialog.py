@@ -89,6 +89,7 @@ class FaultRulesTable(QDialog):
     def set_rules(self, rules: list[dict]) -> None:
         self.model.set_rules(rules)
         self.error.setText("")
+        self.status.setText("")
         if self.model.rowCount():
             self.select(0)
         else:

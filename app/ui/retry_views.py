@@ -34,6 +34,9 @@ class RetryViews(QObject):
         view = menu_named(window, "&View")
         self.deliveries_action = self._action(view, "&Deliveries", self.toggle_deliveries, QKeySequence("Ctrl+Shift+D"))
         self.deliveries_action.setCheckable(True)
+        tools = menu_named(window, "&Tools")
+        self.policy_lab_action = self._action(tools, "&Policy lab…", self.open_policy_lab)
+        self.policy_lab = None  # PolicyLabDialog, once opened
         receiver = menu_named(window, "&Receiver")
         self.fault_rules_action = self._action(receiver, "&Fault rules…", self.open_fault_rules)
         self.fault_rules = None  # FaultRulesTable, once opened
@@ -82,6 +85,30 @@ class RetryViews(QObject):
         if self.deliveries is not None:
             self.deliveries.deliveries_changed(ids)
 
+    # -- the policy lab ------------------------------------------------------------------
+    def open_policy_lab(self):
+        from app.ui.policy_lab_dialog import PolicyLabDialog
+
+        if self.policy_lab is None:
+            self.policy_lab = PolicyLabDialog(self.window)
+            self.policy_lab.run_requested.connect(self._run_policy)
+        self.policy_lab.show()
+        self.policy_lab.raise_()
+        return self.policy_lab
+
+    def _run_policy(self, policy, script, real_seconds: float) -> None:
+        thread, dialog = self.window.engine_thread, self.policy_lab
+        if thread is None or not thread.running:
+            dialog.run_failed(RuntimeError("the engine thread is not running"))
+            return
+
+        async def run():  # on the engine thread (aiohttp is imported there, not on the GUI thread)
+            from app.core.policy_run import run_actual, speed_for
+
+            return await run_actual(policy, script, speed=speed_for(policy, script, real_seconds=real_seconds))
+
+        self.window.bridge.run(thread.submit(run()), "running the policy lab", dialog.show_actual, dialog.run_failed)
+
     # -- receiver fault rules ------------------------------------------------------------
     def open_fault_rules(self):
         from app.ui.fault_rules_dialog import FaultRulesTable
@@ -101,6 +128,7 @@ class RetryViews(QObject):
         async def live_rules(engine):
             return engine.receiver.faults.to_json()
 
+        dialog.status.setText("Reading the receiver's rules…")
         self.window.bridge.run(thread.call(live_rules), "reading the fault rules", dialog.set_rules, dialog.apply_failed)
         return dialog
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette, QPen
 
-from app.core.timeline import DELIVERED, FAILED, GAVE_UP, PENDING, RETRY
+from app.core.timeline import DELIVERED, FAILED, GAVE_UP, PENDING, RETRY, format_duration
 from app.ui.timeline_view import RADIUS, STATE_TEXT, TICK_H, LaneView, TimelineView, dashed, diamond
 
 _STATE_OUTCOME = {"delivered": DELIVERED, "failed": GAVE_UP, "retired": GAVE_UP, "pending": PENDING}
@@ -25,6 +25,9 @@ def paint_timeline_view(view: TimelineView, p: QPainter) -> None:
     grid = QColor(pal.color(QPalette.ColorRole.Mid))
     grid.setAlpha(90)
     for t, label in axis.ticks():
+        if view.tick_origin is not None:
+            offset = t - view.tick_origin
+            label = "0" if abs(offset) < 1e-6 else ("+" if offset > 0 else "-") + format_duration(abs(offset))
         x = left + axis.x(t)
         p.setPen(QPen(grid, 1))
         p.drawLine(QPointF(x, TICK_H - 4), QPointF(x, view.height()))

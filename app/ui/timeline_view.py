@@ -56,6 +56,7 @@ class TimelineView(QWidget):
         self._selected: tuple[int, int] | None = None
         self._drag_x: float | None = None
         self.user_moved = False  # zoomed or panned by hand since the last fit: refreshes keep the axis
+        self.tick_origin: float | None = None  # set: ticks read "+5 min" from this time, not the clock time
         self._dragged = False
         self.timer = QTimer(self)
         self.timer.setInterval(PENDING_TICK_MS)
@@ -252,7 +253,7 @@ class TimelineView(QWidget):
                 QToolTip.hideText()
                 event.ignore()
             else:
-                QToolTip.showText(event.globalPos(), tooltip(attempt_summary(self.lanes[hit[0]].timeline.attempts[hit[1]])), self)
+                QToolTip.showText(event.globalPos(), tooltip(attempt_summary(self.lanes[hit[0]].timeline.attempts[hit[1]], self.tick_origin)), self)
             return True
         return super().event(event)
 

@@ -32,7 +32,8 @@ def test_the_model_passes_the_model_tester_and_edits_rule_json(qtmodeltester):
 
 def test_applied_rules_answer_the_next_request_and_the_capture_names_the_rule(window, qtbot):
     dialog = window.retry_views.open_fault_rules()
-    qtbot.waitUntil(lambda: dialog.error.text() == "" and dialog.model.rowCount() == 0, timeout=3000)
+    qtbot.waitUntil(lambda: dialog.status.text() == "", timeout=3000)  # the live rules were read
+    assert dialog.model.rowCount() == 0 and dialog.error.text() == ""
     qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
     model = dialog.model
     model.setData(model.index(0, COL_NAME), "down <b>twice</b>")
@@ -54,7 +55,7 @@ def test_applied_rules_answer_the_next_request_and_the_capture_names_the_rule(wi
 
 def test_an_invalid_rule_shows_the_core_message_and_changes_nothing(window, qtbot):
     dialog = window.retry_views.open_fault_rules()
-    qtbot.waitUntil(lambda: dialog.error.text() == "", timeout=3000)
+    qtbot.waitUntil(lambda: dialog.status.text() == "", timeout=3000)
     dialog.add_rule()
     dialog.editor.setPlainText('{"name": "bad", "status": 99}')
     dialog.use_editor_json()
@@ -70,6 +71,7 @@ def test_an_invalid_rule_shows_the_core_message_and_changes_nothing(window, qtbo
 
 def test_disabling_a_rule_in_the_table_applies_live(window, qtbot):
     dialog = window.retry_views.open_fault_rules()
+    qtbot.waitUntil(lambda: dialog.status.text() == "", timeout=3000)
     dialog.set_rules([{"name": "gone", "status": 410}])
     dialog.apply()
     qtbot.waitUntil(lambda: dialog.status.text().startswith("Applied"), timeout=3000)
@@ -80,5 +82,6 @@ def test_disabling_a_rule_in_the_table_applies_live(window, qtbot):
     assert httpx.post(window.engine_thread.engine.receiver.url, content=b"{}", timeout=5).status_code == 200
     again = window.retry_views.open_fault_rules()  # reopening reads the live rules back
     assert again is dialog
+    qtbot.waitUntil(lambda: dialog.status.text() == "", timeout=3000)
     qtbot.waitUntil(lambda: dialog.model.rules() == [{"name": "gone", "enabled": False, "status": 410}], timeout=3000)
     dialog.close()
