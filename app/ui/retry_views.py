@@ -34,6 +34,10 @@ class RetryViews(QObject):
         view = menu_named(window, "&View")
         self.deliveries_action = self._action(view, "&Deliveries", self.toggle_deliveries, QKeySequence("Ctrl+Shift+D"))
         self.deliveries_action.setCheckable(True)
+        self.observed = None  # ObservedRetriesPanel, once shown
+        self.observed_dock: QDockWidget | None = None
+        self.observed_action = self._action(view, "&Observed retries", self.toggle_observed)
+        self.observed_action.setCheckable(True)
         tools = menu_named(window, "&Tools")
         self.policy_lab_action = self._action(tools, "&Policy lab…", self.open_policy_lab)
         self.policy_lab = None  # PolicyLabDialog, once opened
@@ -41,6 +45,7 @@ class RetryViews(QObject):
         self.fault_rules_action = self._action(receiver, "&Fault rules…", self.open_fault_rules)
         self.fault_rules = None  # FaultRulesTable, once opened
         window.bridge.deliveries_changed.connect(self._deliveries_changed)
+        window.bridge.captures_stored.connect(self._captures_stored)
 
     def _action(self, menu: QMenu, text: str, slot, shortcut: QKeySequence | None = None) -> QAction:
         action = QAction(text, self.window)
@@ -67,13 +72,16 @@ class RetryViews(QObject):
 
             self.deliveries = DeliveriesPanel(self._connection, self.window)
             self.deliveries_dock = self._dock("Deliveries", "deliveries_dock", self.deliveries)
-            self.deliveries_dock.visibilityChanged.connect(self.deliveries_action.setChecked)
+            if self.observed_dock is not None:
+                self.window.tabifyDockWidget(self.observed_dock, self.deliveries_dock)
+            self.deliveries_dock.toggleViewAction().toggled.connect(self.deliveries_action.setChecked)  # its close button
             self.deliveries.reload()
         return self.deliveries
 
     def toggle_deliveries(self, checked: bool = True) -> None:
         self.deliveries_panel()
         self.deliveries_dock.setVisible(checked)
+        self.deliveries_action.setChecked(checked)
         if checked:
             self.deliveries_dock.raise_()
 
@@ -84,6 +92,31 @@ class RetryViews(QObject):
     def _deliveries_changed(self, ids: list) -> None:
         if self.deliveries is not None:
             self.deliveries.deliveries_changed(ids)
+
+    # -- a foreign sender's retries, observed ------------------------------------------------
+    def observed_panel(self):
+        if self.observed is None:
+            from app.ui.observed_retries import ObservedRetriesPanel
+
+            self.observed = ObservedRetriesPanel(self._connection, self.window)
+            self.observed_dock = self._dock("Observed retries", "observed_retries_dock", self.observed)
+            if self.deliveries_dock is not None:
+                self.window.tabifyDockWidget(self.deliveries_dock, self.observed_dock)
+            self.observed_dock.toggleViewAction().toggled.connect(self.observed_action.setChecked)
+            self.observed.reload()
+        return self.observed
+
+    def toggle_observed(self, checked: bool = True) -> None:
+        self.observed_panel()
+        self.observed_dock.setVisible(checked)
+        self.observed_action.setChecked(checked)
+        if checked:
+            self.observed_dock.raise_()
+            self.observed.reload()
+
+    def _captures_stored(self, events: list) -> None:
+        if self.observed is not None:
+            self.observed.captures_stored(events)
 
     # -- the policy lab ------------------------------------------------------------------
     def open_policy_lab(self):
@@ -146,6 +179,9 @@ class RetryViews(QObject):
         if self.deliveries is not None:
             self.deliveries.shown_id = None
             self.deliveries.reload()
+        if self.observed is not None:
+            self.observed.shown_key = None
+            self.observed.reload()
 
 
 def install_retry_views(window) -> RetryViews:

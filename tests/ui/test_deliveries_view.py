@@ -74,6 +74,7 @@ def test_a_live_delivery_refreshes_from_pending_to_delivered(window, qtbot):
         return result.emitted[0]["delivery_id"]
 
     window.retry_views.toggle_deliveries(True)
+    assert window.retry_views.deliveries_action.isChecked()
     panel = window.retry_views.deliveries
     delivery_id = thread.call(emit).result(5)
     qtbot.waitUntil(lambda: panel.model.rowCount() == 1, timeout=5000)
