@@ -4,7 +4,7 @@ came from the network or from an endpoint we do not control)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QPlainTextEdit
@@ -21,7 +21,8 @@ def _when(t: float | None, origin: float | None = None) -> str:
         return "—"
     if origin is not None:  # a virtual clock (the policy lab): seconds since the first attempt
         return "+" + format_duration(t - origin) if t > origin else "+0 s"
-    return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + " UTC"
+    moment = datetime.fromtimestamp(t).astimezone()  # local, like the tables and the axis
+    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + moment.strftime(" %Z")
 
 
 def attempt_summary(mark: AttemptMark, origin: float | None = None) -> str:

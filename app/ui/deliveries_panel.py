@@ -63,7 +63,7 @@ class DeliveriesPanel(QWidget):
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.setWordWrap(False)
-        for column, width in enumerate((50, 140, 110, 130, 90, 90, 60, 90, 140)):
+        for column, width in enumerate((50, 140, 110, 130, 70, 100, 70, 90, 140)):
             self.table.setColumnWidth(column, width)
 
         self.title = plain_label("", self)
@@ -90,7 +90,9 @@ class DeliveriesPanel(QWidget):
         split = QSplitter(Qt.Orientation.Vertical, self)
         split.addWidget(self.table)
         split.addWidget(self.tabs)
+        split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 2)
+        split.setSizes([140, 320])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(filters)
@@ -194,7 +196,7 @@ class DeliveriesPanel(QWidget):
             self.title.setText("" if delivery_id is None else f"Delivery #{delivery_id} is not in this workspace.")
             self.details.show_attempt(None)
             return
-        self.title.setText(f"{timeline.title} · {record['state']} · policy {record['policy']}"
+        self.title.setText(f"Delivery #{record['id']}: {record['state']} · policy {record['policy']}"
                            + (f" · {record['reason']}" if record.get("reason") else ""))
         self._request = "\n".join(f"{k}: {v}" for k, v in (
             ("endpoint", record["endpoint"] or "poll"), ("mode", record["mode"]), ("source", record["source"]),

@@ -22,7 +22,13 @@ ERROR_STYLE = "color: #d2372c"
 
 
 def _seconds(value: float | None) -> str:
-    return "" if value is None else f"{value:g}"
+    """Seconds as the editor shows them: 5s, 5m, 2h, 3d when whole, else plain seconds."""
+    if value is None:
+        return ""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if value >= size and value % size == 0:
+            return f"{value / size:g}{unit}"
+    return f"{value:g}" if value < 60 else f"{value:g}s"
 
 
 def _duration_or_text(text: str) -> Any:
@@ -110,7 +116,7 @@ class PolicyEditor(QWidget):
         self.preset.setCurrentIndex(index if index >= 0 and PRESETS.get(policy.name) == policy else self.preset.count() - 1)
         self.source.setText(policy.source or "")
         self.schedule.setCurrentText("explicit delays" if policy.base is None else policy.growth)
-        values = {"delays": ", ".join(f"{d:g}" for d in policy.delays), "base": _seconds(policy.base),
+        values = {"delays": ", ".join(_seconds(d) for d in policy.delays), "base": _seconds(policy.base),
                   "factor": f"{policy.factor:g}", "max_delay": _seconds(policy.max_delay), "jitter": f"{policy.jitter:g}",
                   "max_attempts": "" if policy.max_attempts is None else str(policy.max_attempts),
                   "max_age": _seconds(policy.max_age),

@@ -4,11 +4,19 @@ Text goes through QPainter.drawText, which never interprets markup."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette, QPen
 
 from app.core.timeline import DELIVERED, FAILED, GAVE_UP, PENDING, RETRY, format_duration
 from app.ui.timeline_view import RADIUS, STATE_TEXT, TICK_H, LaneView, TimelineView, dashed, diamond
+
+def local_tick_label(t: float, step: float) -> str:
+    """core `tick_label` in the local time zone, so ticks read like the tables' times."""
+    moment = datetime.fromtimestamp(t)
+    return moment.strftime("%b %d" if step >= 86400 else "%H:%M" if step >= 60 else "%H:%M:%S")
+
 
 _STATE_OUTCOME = {"delivered": DELIVERED, "failed": GAVE_UP, "retired": GAVE_UP, "pending": PENDING}
 
@@ -24,8 +32,12 @@ def paint_timeline_view(view: TimelineView, p: QPainter) -> None:
     axis, left, width = view.axis, view.plot_left(), view.plot_width()
     grid = QColor(pal.color(QPalette.ColorRole.Mid))
     grid.setAlpha(90)
-    for t, label in axis.ticks():
-        if view.tick_origin is not None:
+    ticks = axis.ticks()
+    step = ticks[1][0] - ticks[0][0] if len(ticks) > 1 else 1.0
+    for t, label in ticks:
+        if view.tick_origin is None:
+            label = local_tick_label(t, step)
+        else:
             offset = t - view.tick_origin
             label = "0" if abs(offset) < 1e-6 else ("+" if offset > 0 else "-") + format_duration(abs(offset))
         x = left + axis.x(t)
@@ -74,9 +86,13 @@ def _paint_lane(view: TimelineView, p: QPainter, index: int, lane: LaneView, tex
     labels = h >= 40
     for gap in timeline.gaps:
         x1, x2 = view.x_of(gap.start), view.x_of(gap.end)
-        if gap.cause == "pending":
+        if gap.cause == "pending":  # elapsed (solid) up to the live clock, still to wait (dashed) after it
+            x_last = view.x_of(last.ended_at or last.started_at)
+            x_now = min(max(view.x_of(view.clock()), x_last), x2)
+            p.setPen(QPen(faint, 1.5))
+            p.drawLine(QPointF(x_last, mid), QPointF(x_now, mid))
             p.setPen(dashed(view.colour(PENDING)))
-            p.drawLine(QPointF(x1, mid), QPointF(x2, mid))
+            p.drawLine(QPointF(x_now, mid), QPointF(x2, mid))
             p.setBrush(view.palette().color(QPalette.ColorRole.Base))
             p.drawEllipse(QPointF(x2, mid), RADIUS, RADIUS)
             p.setBrush(Qt.BrushStyle.NoBrush)
