@@ -29,6 +29,7 @@ from app.ui.timeline_view import TimelineView
 from app.ui.untrusted import plain_label
 
 REFRESH_MS = 250
+LANES_S = 1.0
 ANY = "Any"
 STATES = ("pending", "delivered", "failed", "retired")
 
@@ -42,6 +43,7 @@ class DeliveriesPanel(QWidget):
         self.shown_id: int | None = None
         self._request = ""
         self._changed: set[int] = set()
+        self._lanes_at, self._lanes_stale = 0.0, False
         self.stream = self._combo("stream")
         self.event_type = self._combo("event type")
         self.state = self._combo("state")
@@ -155,8 +157,14 @@ class DeliveriesPanel(QWidget):
             self._fill_choices()
         if self.shown_id in changed:
             self._show(self.shown_id, keep_axis=self.timeline.user_moved)
-        if self.tabs.currentWidget() is self.lanes and self.lanes.stream_id is not None:
-            self._refresh_lanes(keep_axis=self.lanes.timeline.user_moved)
+        if changed and self.lanes.stream_id is not None:
+            self._lanes_stale = True
+        if self._lanes_stale and self.tabs.currentWidget() is self.lanes:
+            # up to 200 lanes, a query each: at most once a LANES_S however busy the stream is
+            if time.monotonic() - self._lanes_at >= LANES_S:
+                self._refresh_lanes(keep_axis=self.lanes.timeline.user_moved)
+            elif not self._timer.isActive():
+                self._timer.start()
 
     # -- selection ---------------------------------------------------------------------
     def show_delivery(self, delivery_id: int | None) -> None:
@@ -225,3 +233,4 @@ class DeliveriesPanel(QWidget):
         stream_id = self.stream.currentData() or (record["stream_id"] if record else None)
         flt = self.current_filter()
         self.lanes.show_stream(conn, stream_id, event_type=flt.event_type, state=flt.state, keep_axis=keep_axis)
+        self._lanes_at, self._lanes_stale = time.monotonic(), False

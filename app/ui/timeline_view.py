@@ -246,14 +246,21 @@ class TimelineView(QWidget):
         if count:
             self.select_attempt(lane, min(max(index + step, 0), count - 1))
 
+    def tooltip_at(self, pos: QPointF) -> str:
+        """The hover text for the attempt under `pos`: escaped, since it holds what endpoints answered."""
+        hit = self.attempt_at(pos)
+        if hit is None:
+            return ""
+        return tooltip(attempt_summary(self.lanes[hit[0]].timeline.attempts[hit[1]], self.tick_origin))
+
     def event(self, event) -> bool:
         if event.type() == QEvent.Type.ToolTip:
-            hit = self.attempt_at(event.position() if hasattr(event, "position") else QPointF(event.pos()))
-            if hit is None:
+            text = self.tooltip_at(QPointF(event.pos()))
+            if text:
+                QToolTip.showText(event.globalPos(), text, self)
+            else:
                 QToolTip.hideText()
                 event.ignore()
-            else:
-                QToolTip.showText(event.globalPos(), tooltip(attempt_summary(self.lanes[hit[0]].timeline.attempts[hit[1]], self.tick_origin)), self)
             return True
         return super().event(event)
 

@@ -79,9 +79,66 @@ def test_a_live_delivery_refreshes_from_pending_to_delivered(window, qtbot):
     delivery_id = thread.call(emit).result(5)
     qtbot.waitUntil(lambda: panel.model.rowCount() == 1, timeout=5000)
     window.show_delivery_timeline(delivery_id)
+    panel.tabs.setCurrentWidget(panel.lanes)
+    assert [lane.delivery_id for lane in panel.lanes.lanes] == [delivery_id]
     qtbot.waitUntil(lambda: panel.model.data(panel.model.index(0, COL_STATE)) == "delivered", timeout=8000)
+    qtbot.waitUntil(lambda: panel.lanes.lanes[0].timeline.state == "delivered", timeout=3000)
     qtbot.waitUntil(lambda: [m.status for m in panel.timeline.lanes[0].timeline.attempts] == [503, 202], timeout=3000)
     assert not panel.timeline.timer.isActive()
     window.retry_views.toggle_deliveries(False)
     assert not window.retry_views.deliveries_dock.isVisibleTo(window)
     assert not window.retry_views.deliveries_action.isChecked()
+
+
+def test_the_model_pages_older_rows_in_and_appends_new_ones(qtmodeltester, tmp_path, monkeypatch):
+    from app.core.store import deliveries as store
+    from app.core.store.schema import open_workspace
+    from app.ui import deliveries_model
+
+    monkeypatch.setattr(deliveries_model, "PAGE", 2)
+    conn = open_workspace(tmp_path / "w.signalscope")
+
+    def add(n):
+        ids = store.insert_deliveries([store.NewDelivery("s", f"j{i}", "urn:a", b"{}", "push", "http://x/", 1000.0 + i,
+                                                         "simulator") for i in range(n)])(conn)
+        conn.commit()
+        return ids
+
+    ids = add(5)
+    model = DeliveriesModel(lambda: conn)
+    model.reload()
+    assert [model.delivery_id(model.index(r, 0)) for r in range(model.rowCount())] == ids[-2:]
+    assert model.canFetchMore()
+    model.fetchMore()
+    model.fetchMore()
+    assert model.rowCount() == 5 and not model.canFetchMore()
+    more = add(3)
+    assert model.refresh() == 3 and model.delivery_id(model.index(7, 0)) == more[-1]
+    store.record_attempt(store.AttemptRecord(ids[0], 1, 1.0, 1.1, 202, None, 3.0), state="delivered")(conn)
+    conn.commit()
+    model.refresh([ids[0]])
+    assert model.data(model.index(0, COL_STATE)) == "delivered" and model.data(model.index(0, COL_ATTEMPTS)) == "1"
+    qtmodeltester.check(model)
+    conn.close()
+
+
+def test_the_menus_open_the_views(make_window, qtbot):
+    window = make_window(start=False)
+    titles = {a.text().replace("&", ""): a.menu() for a in window.menuBar().actions() if a.menu()}
+    assert {"View", "Tools", "Receiver"} <= set(titles)
+
+    def trigger(menu, text):
+        action = next(a for a in titles[menu].actions() if a.text().replace("&", "").rstrip("…") == text)
+        action.trigger()
+
+    trigger("View", "Deliveries")
+    assert window.retry_views.deliveries_dock.isVisibleTo(window)
+    trigger("View", "Observed retries")
+    assert window.retry_views.observed_dock.isVisibleTo(window)
+    trigger("Tools", "Policy lab")
+    assert window.retry_views.policy_lab.isVisible()
+    trigger("Receiver", "Fault rules")
+    dialog = window.retry_views.fault_rules
+    assert dialog.isVisible() and dialog.error.text().startswith("The engine is not running")
+    window.retry_views.policy_lab.close()
+    dialog.close()

@@ -119,3 +119,24 @@ def test_lanes_share_one_axis_and_flags_are_drawn(qtbot):
     assert view.axis.start <= 0.0 and view.axis.end >= 50.0
     assert view.marker_pos(0, 0).y() < view.marker_pos(1, 0).y()
     view.grab()  # paints without warnings
+
+
+def test_hover_text_is_escaped_and_colours_follow_a_dark_palette(qtbot):
+    from PySide6.QtGui import QColor, QPalette
+
+    view = make_view(qtbot)
+    evil = build_timeline("<b>x</b>", [{"n": 1, "started_at": 0.0, "ended_at": 0.1, "status": None,
+                                        "error": "<img src=http://example.com/x.png>", "next_retry_at": 5.0}],
+                          "pending", 1.0)
+    view.set_timeline(evil)
+    text = view.tooltip_at(view.marker_pos(0, 0))
+    assert "&lt;img src=http://example.com/x.png&gt;" in text and "<img" not in text
+    assert view.tooltip_at(QPointF(1, 1)) == ""
+    light = view.colour(DELIVERED).name()
+    dark = QPalette(view.palette())
+    dark.setColor(QPalette.ColorRole.Base, QColor("#1e1e1e"))
+    dark.setColor(QPalette.ColorRole.Text, QColor("#e0e0e0"))
+    view.setPalette(dark)
+    assert view.colour(DELIVERED).name() != light
+    image = view.grab().toImage()
+    assert image.pixelColor(2, view.height() - 2).name() == "#1e1e1e"  # the background is the palette's
