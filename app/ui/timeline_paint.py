@@ -64,9 +64,12 @@ def _paint_lane(view: TimelineView, p: QPainter, index: int, lane: LaneView, tex
         p.fillRect(QRectF(0, top, view.width(), h), tint)
     elif multi and index % 2:
         p.fillRect(QRectF(0, top, view.width(), h), view.palette().color(QPalette.ColorRole.AlternateBase))
-    title = lane.title if not lane.flag else f"{lane.title} · {lane.flag}"
+    title = lane.title if not lane.flag or multi else f"{lane.title} · {lane.flag}"
     p.setPen(view.colour(FAILED) if lane.flag else text)
     fm = p.fontMetrics()
+    if multi and lane.flag:  # the flag at the lane's right end, where the eye goes for outcomes
+        p.drawText(QRectF(left, top, width, h), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                   f"⚠ {lane.flag}")
     if multi:
         p.drawText(QRectF(4, top, left - 10, h), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
                    fm.elidedText(title, Qt.TextElideMode.ElideRight, int(left - 12)))

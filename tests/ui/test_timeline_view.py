@@ -140,3 +140,26 @@ def test_hover_text_is_escaped_and_colours_follow_a_dark_palette(qtbot):
     assert view.colour(DELIVERED).name() != light
     image = view.grab().toImage()
     assert image.pixelColor(2, view.height() - 2).name() == "#1e1e1e"  # the background is the palette's
+
+
+def test_the_wheel_zooms_around_the_pointer(qtbot):
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QWheelEvent
+
+    view = make_view(qtbot)
+    view.set_timeline(pending_timeline())
+    view.show()
+    pos = QPointF(300, 80)
+    under = view.axis.t(pos.x() - view.plot_left())
+    span = view.axis.end - view.axis.start
+
+    def wheel(delta):
+        event = QWheelEvent(pos, view.mapToGlobal(pos), QPoint(), QPoint(0, delta), Qt.MouseButton.NoButton,
+                            Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+        view.wheelEvent(event)
+        return event
+
+    assert wheel(120).isAccepted()
+    assert abs((view.axis.end - view.axis.start) - span / 1.25) < 1e-6
+    assert abs(view.axis.t(pos.x() - view.plot_left()) - under) < 1e-6  # the time under the pointer stays put
+    assert view.user_moved
