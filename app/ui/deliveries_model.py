@@ -8,6 +8,7 @@ batch and updates rows that changed (`refresh(changed_ids)`).
 
 from __future__ import annotations
 
+import bisect
 import sqlite3
 from datetime import datetime
 from enum import IntEnum
@@ -158,4 +159,5 @@ class DeliveriesModel(QAbstractTableModel):
         return self._rows[row]
 
     def row_of(self, delivery_id: int) -> int | None:
-        return next((r for r, s in enumerate(self._rows) if s.id == delivery_id), None)
+        row = bisect.bisect_left(self._rows, delivery_id, key=lambda s: s.id)  # rows are in id order
+        return row if row < len(self._rows) and self._rows[row].id == delivery_id else None

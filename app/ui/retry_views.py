@@ -10,6 +10,8 @@ off its first paint. Dialogs are shown with `show()`/`open()`, never `exec()`.
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMenu
@@ -55,6 +57,12 @@ class RetryViews(QObject):
         menu.addAction(action)
         return action
 
+    def _clock(self) -> float:
+        """Now, on the simulator's clock (which a time scale speeds up), so "next in N s" is true."""
+        thread = self.window.engine_thread
+        transmitter = getattr(thread.engine, "transmitter", None) if thread is not None else None
+        return transmitter.push.clock.now() if transmitter is not None else time.time()
+
     def _connection(self):
         return self.window._conn  # noqa: SLF001 - the window's read-only workspace connection, read at each use
 
@@ -70,7 +78,7 @@ class RetryViews(QObject):
         if self.deliveries is None:
             from app.ui.deliveries_panel import DeliveriesPanel
 
-            self.deliveries = DeliveriesPanel(self._connection, self.window)
+            self.deliveries = DeliveriesPanel(self._connection, self.window, clock=self._clock)
             self.deliveries_dock = self._dock("Deliveries", "deliveries_dock", self.deliveries)
             if self.observed_dock is not None:
                 self.window.tabifyDockWidget(self.observed_dock, self.deliveries_dock)

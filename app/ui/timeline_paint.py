@@ -7,10 +7,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPalette, QPen
+from PySide6.QtGui import QColor, QPainter, QPalette, QPen, QPolygonF
 
 from app.core.timeline import DELIVERED, FAILED, GAVE_UP, PENDING, RETRY, format_duration
-from app.ui.timeline_view import RADIUS, STATE_TEXT, TICK_H, LaneView, TimelineView, dashed, diamond
+from app.ui.timeline_view import RADIUS, STATE_TEXT, TICK_H, LaneView, TimelineView
 
 def local_tick_label(t: float, step: float) -> str:
     """core `tick_label` in the local time zone, so ticks read like the tables' times."""
@@ -134,3 +134,14 @@ def _paint_lane(view: TimelineView, p: QPainter, index: int, lane: LaneView, tex
             p.drawText(QPointF(centre.x() - w / 2, mid + RADIUS + fm.ascent() + 2), mark.label)
             label_right = centre.x() + w / 2
     p.restore()
+
+
+def diamond(centre: QPointF, r: float) -> QPolygonF:
+    return QPolygonF([QPointF(centre.x(), centre.y() - r), QPointF(centre.x() + r, centre.y()),
+                      QPointF(centre.x(), centre.y() + r), QPointF(centre.x() - r, centre.y())])
+
+
+def dashed(colour: QColor, width: float = 1.5) -> QPen:
+    pen = QPen(colour, width)
+    pen.setStyle(Qt.PenStyle.DashLine)
+    return pen

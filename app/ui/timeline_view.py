@@ -18,8 +18,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QPainter, QPalette, QPen, QPolygonF
+from PySide6.QtCore import QEvent, QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from app.core.timeline import DELIVERED, FAILED, GAVE_UP, PENDING, RETRY, AttemptMark, TimeAxis, Timeline, format_duration
@@ -65,6 +65,7 @@ class TimelineView(QWidget):
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumHeight(TICK_H + 60)
+        self.setAccessibleName("Delivery timeline")
 
     # -- content -----------------------------------------------------------------------
     def set_timeline(self, timeline: Timeline | None, *, keep_axis: bool = False) -> None:
@@ -81,10 +82,20 @@ class TimelineView(QWidget):
                         self._selected = (li, ai)
         compact = self._lane_h or (64 if len(self.lanes) <= 2 else 30)
         self.setMinimumHeight(TICK_H + max(len(self.lanes), 1) * compact + 8)
+        self.setAccessibleDescription(self.describe())
         if not keep_axis or self._axis is None:
             self.fit()
         self._sync_timer()
         self.update()
+
+    def describe(self) -> str:
+        """What the picture shows, in words (the accessible description)."""
+        lines = []
+        for lane in self.lanes:
+            marks = ", ".join(f"{m.label} {m.outcome}" for m in lane.timeline.attempts) or "no attempts"
+            flag = f" ({lane.flag})" if lane.flag else ""
+            lines.append(f"{lane.title}{flag}: {marks}; {STATE_TEXT.get(lane.timeline.state, lane.timeline.state)}")
+        return "\n".join(lines)
 
     def lane_height(self) -> int:
         return self._lane_h or (64 if len(self.lanes) <= 2 else 30)
@@ -279,17 +290,3 @@ class TimelineView(QWidget):
         finally:
             p.end()
 
-
-def diamond(centre: QPointF, r: float) -> QPolygonF:
-    return QPolygonF([QPointF(centre.x(), centre.y() - r), QPointF(centre.x() + r, centre.y()),
-                      QPointF(centre.x(), centre.y() + r), QPointF(centre.x() - r, centre.y())])
-
-
-def dashed(colour: QColor, width: float = 1.5) -> QPen:
-    pen = QPen(colour, width)
-    pen.setStyle(Qt.PenStyle.DashLine)
-    return pen
-
-
-def plot_rect(view: TimelineView) -> QRectF:
-    return QRectF(view.plot_left(), TICK_H, view.plot_width(), view.height() - TICK_H)

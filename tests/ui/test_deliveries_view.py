@@ -3,7 +3,6 @@ the selected one, the stream lanes view, live refresh from the running engine.""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
 
 from app.core.faults import FaultRules
 from app.core.store.schema import connect

@@ -50,6 +50,7 @@ def test_a_real_delivery_503_twice_then_202_is_drawn_with_three_markers(qtbot, t
         colour = image.pixelColor(int(pos.x()), int(pos.y()))
         assert colour.name() == view.colour(timeline.attempts[index].outcome).name()
     assert [g.label.endswith("backoff") for g in timeline.gaps] == [True, True]
+    assert view.accessibleDescription().endswith(": #1 503 retry, #2 503 retry, #3 202 delivered; delivered")
 
 
 def test_clicking_an_attempt_selects_it_and_the_details_show_it_as_plain_text(qtbot):
