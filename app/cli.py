@@ -59,16 +59,16 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--workspace", type=Path, required=True)
     ex.add_argument("--kind", choices=["events", "deliveries"], default="events")
     ex.add_argument("--after-id", type=int, default=None, help="only captures with a larger id")
-    add_filter_arguments(ex)
     from app.cli_emit import add_emit_parser
     from app.cli_replay import add_replay_parser
 
     add_emit_parser(sub)
     add_replay_parser(sub)
-    add_capture_commands(sub)
     from app.cli_streams import add_streams_parser
 
     add_streams_parser(sub)
+    add_filter_arguments(ex)
+    add_capture_commands(sub)
     return parser
 
 
@@ -88,15 +88,15 @@ def main(argv: list[str] | None = None) -> int:
             from app.cli_replay import run_replay
 
             return run_replay(args)
+        if command == "streams":
+            from app.cli_streams import run_streams
+
+            return run_streams(args)
         if command in ("import", "curl", "compare"):
             from app import cli_captures
 
             return {"import": cli_captures.run_import, "curl": cli_captures.run_curl,
                     "compare": cli_captures.run_compare}[command](args)
-        if command == "streams":
-            from app.cli_streams import run_streams
-
-            return run_streams(args)
         if command == "gui":
             from app.ui.launch import launch_gui  # imported late: headless never loads Qt
 

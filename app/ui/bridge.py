@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from app.core.bus import CaptureStored, Changed, EngineProblem, ServerListening
+from app.core.bus import CaptureStored, Changed, DeliveryChanged, EngineProblem, ServerListening
 
 BATCH_MS = 50
 
@@ -33,6 +33,7 @@ class EngineBridge(QObject):
     problem = Signal(str, str)  # message, detail
     changed = Signal(str)  # topic
     failed = Signal(str, str)  # what, error text (an engine call raised)
+    deliveries_changed = Signal(list)  # delivery ids of one batch (DeliveryChanged, Changed('deliveries'))
 
     _wake = Signal()
     _call_done = Signal(int, object, object)
@@ -74,6 +75,10 @@ class EngineBridge(QObject):
         stored = [e for e in events if isinstance(e, CaptureStored)]
         if stored:
             self.captures_stored.emit(stored)
+        deliveries = [e.delivery_id for e in events if isinstance(e, DeliveryChanged)]
+        deliveries += [i for e in events if isinstance(e, Changed) and e.topic == "deliveries" for i in e.ids]
+        if deliveries:
+            self.deliveries_changed.emit(list(dict.fromkeys(deliveries)))
         for event in events:
             if isinstance(event, ServerListening):
                 self.listening.emit(event.name, event.url)

@@ -132,6 +132,9 @@ class MainWindow(QMainWindow):
         from app.ui.menus import build_menus  # the menu bar: workspace, settings
 
         build_menus(self)
+        from app.ui.retry_views import install_retry_views  # deliveries, timelines, policy lab, fault rules
+
+        self.retry_views = install_retry_views(self)
         from app.ui.replay_actions import install as install_replay  # replay actions, dialogs, Replays dock
 
         self.replay = install_replay(self)
@@ -157,6 +160,7 @@ class MainWindow(QMainWindow):
 
         self.model.set_view(CaptureView(self._conn, self.filter_bar.current_filter()))
         preferences.add_recent(self.workspace)
+        self.retry_views.reload()
         if self.model.rowCount():
             self.table.scrollToBottom()
         QTimer.singleShot(0, self._fill_filter_choices)
@@ -306,6 +310,10 @@ class MainWindow(QMainWindow):
         self.raw_http.show_capture(capture)
         if capture is not None:
             self.capture_shown.emit(capture_id)
+
+    def show_delivery_timeline(self, delivery_id: int) -> None:
+        """Show the Deliveries dock with this delivery's timeline (for other views to call)."""
+        self.retry_views.show_delivery_timeline(delivery_id)
 
     # -- problems --------------------------------------------------------------------
     def show_error(self, text: str) -> None:

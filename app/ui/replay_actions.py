@@ -76,13 +76,22 @@ class ReplayActions(QObject):
         self.show_view_action = self.dock.toggleViewAction()
         self.show_view_action.setText("Show &Replays")
         self.menu.addAction(self.show_view_action)
+        try:
+            from app.ui.retry_views import menu_named  # the View menu others add docks to
+        except ImportError:
+            pass
+        else:
+            menu_named(window, "&View").addAction(self.show_view_action)
         self.context_menu = QMenu(window.table)
         for a in self.actions:
             self.context_menu.addAction(a)
         window.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         window.table.customContextMenuRequested.connect(self._context_menu)
 
-        window.bridge.changed.connect(self._workspace_changed)
+        if hasattr(window.bridge, "deliveries_changed"):  # batched DeliveryChanged / Changed('deliveries')
+            window.bridge.deliveries_changed.connect(self._deliveries_changed)
+        else:
+            window.bridge.changed.connect(self._workspace_changed)
         self.last_result = plain_label("", window)
         window.statusBar().addPermanentWidget(self.last_result)
 
@@ -229,6 +238,10 @@ class ReplayActions(QObject):
 
     def _bulk_progressed(self, done: int) -> None:
         if self.dock.isVisible():
+            self.view.schedule_refresh()
+
+    def _deliveries_changed(self, ids: list) -> None:
+        if self.dock.isVisible():  # a replay attempted, queued on a stream, retried...
             self.view.schedule_refresh()
 
     def _workspace_changed(self, topic: str) -> None:

@@ -297,3 +297,21 @@ def test_an_edited_webhook_keeping_an_old_signed_timestamp_gets_a_freshness_note
     assert endpoint.requests[0]["body"] == b'{"type": "invoice.refunded"}'
     assert "signed timestamp is 1 h" in dialog.notes.text()
     dialog.close()
+
+
+def test_open_timeline_shows_the_replay_in_the_deliveries_dock(window, endpoint, qtbot):
+    push(window, b"hello", {"Content-Type": "text/plain"})
+    qtbot.waitUntil(lambda: window.model.rowCount() == 1, timeout=5000)
+    window.select_row(0)
+    with qtbot.waitSignal(window.replay.replayed, timeout=10000) as sent:
+        window.replay.replay_exact(window.replay.current_capture(), ReplayTarget(URL, endpoint.url))
+    window.show()
+    window.replay.show_replays()
+    from app.ui.retry_views import menu_named
+
+    assert window.replay.show_view_action in menu_named(window, "&View").actions()
+    view = window.replay.view
+    assert view.select("replay", sent.args[0].delivery_id)
+    view.timeline_button.click()
+    retry_views = window.retry_views
+    assert retry_views.deliveries_dock is not None and retry_views.deliveries_dock.isVisible()

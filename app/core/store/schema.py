@@ -212,7 +212,7 @@ MIGRATIONS: list[tuple[int, str]] = [
     ),
 ]
 
-# max(), not the last entry: migrations may be merged out of order (3 is reserved for import/export).
+# max(), not the last entry, and applied in sorted order: migrations were written on parallel branches.
 SCHEMA_VERSION = max(number for number, _ in MIGRATIONS)
 
 
