@@ -210,6 +210,13 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX transmitter_exchanges_issuer ON transmitter_exchanges(issuer, id);
         """,
     ),
+    (
+        5,
+        """
+        -- The deliveries view filters by state, newest first.
+        CREATE INDEX deliveries_state ON deliveries(state, id);
+        """,
+    ),
 ]
 
 # max(), not the last entry, and applied in sorted order: migrations were written on parallel branches.
