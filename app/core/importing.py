@@ -75,7 +75,7 @@ async def import_data(
             if inspect.isawaitable(stored):
                 stored = await stored
             summary.ids = [capture.id for capture in stored]
-        except sqlite3.Error as exc:  # the transaction is rolled back: nothing of this file is stored
+        except (sqlite3.Error, OverflowError) as exc:  # rolled back: nothing of this file is stored
             summary.error = f"{source} could not be stored, nothing of it was imported: {exc}"
     return summary
 
