@@ -14,10 +14,11 @@ written), while unreadable entries are reported and skipped.
 
 from __future__ import annotations
 
+import inspect
 import sqlite3
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 from app.core.import_formats import ImportedRequest, ImportFailure, ImportFormatError, parse_import
 from app.core.set_verification import VerificationSettings, is_set_media_type, verify_set_body
@@ -53,12 +54,13 @@ async def import_data(
     source: str,
     *,
     trust: TrustStore,
-    store: Callable[[Callable[[sqlite3.Connection], list[StoredCapture]]], list[StoredCapture]],
+    store: Callable[[Callable[[sqlite3.Connection], list[StoredCapture]]], Any],
     settings: VerificationSettings | None = None,
     clock: Callable[[], float] = time.time,
 ) -> ImportSummary:
     """Import one file's content. `store(op)` commits `op` in one transaction and
-    returns its result (StoreWriter.run_sync, or a wrapper around `await writer.run`)."""
+    returns its result or an awaitable of it: `writer.run` inside the engine's loop,
+    `writer.run_sync` in a command-line tool."""
     summary = ImportSummary(source)
     try:
         parsed = parse_import(data)
@@ -69,8 +71,11 @@ async def import_data(
     records = await records_for(parsed.requests, source, trust=trust, settings=settings, clock=clock)
     if records:
         try:
-            summary.ids = [stored.id for stored in store(insert_captures(records))]
-        except sqlite3.Error as exc:  # the transaction is rolled back: nothing of this file is stored
+            stored = store(insert_captures(records))
+            if inspect.isawaitable(stored):
+                stored = await stored
+            summary.ids = [capture.id for capture in stored]
+        except (sqlite3.Error, OverflowError) as exc:  # rolled back: nothing of this file is stored
             summary.error = f"{source} could not be stored, nothing of it was imported: {exc}"
     return summary
 

@@ -259,3 +259,9 @@ async def test_the_fault_rule_that_answered_comes_back_from_json_lines(engine, p
     await target(json.dumps(line))
     [copy] = captures(target.path)
     assert (copy["rule"], copy["response_status"]) == ("down twice", 503)
+
+
+async def test_import_through_the_engines_writer_commits_on_its_loop(engine, peer):
+    summary = await import_data(peer.set() + "\n", "sets.jwt", trust=engine.trust, store=engine.writer.run)
+    [capture] = captures(engine.config.workspace)
+    assert summary.ids == [capture["id"]] and capture["verdict"] == "valid" and capture["origin"] == "import"
