@@ -13,7 +13,7 @@ import asyncio
 from pathlib import Path
 
 from app.core.exporting import FORMATS  # "jsonl", "har"
-from app.core.importing import ImportSummary, import_data
+from app.core.importing import ImportSummary, import_data  # one transaction per file, on the engine writer
 from app.core.store.captures import CaptureFilter
 
 
@@ -28,7 +28,7 @@ async def import_paths(engine, paths: list[Path]) -> list[ImportSummary]:
         except OSError as exc:
             summaries.append(ImportSummary(path.name, error=f"{path.name} cannot be read: {exc.strerror or exc}"))
             continue
-        summaries.append(await import_data(data, path.name, trust=engine.trust, store=engine.writer.run_sync,
+        summaries.append(await import_data(data, path.name, trust=engine.trust, store=engine.writer.run,
                                            settings=settings))
     return summaries
 
