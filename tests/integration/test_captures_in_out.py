@@ -265,3 +265,10 @@ async def test_import_through_the_engines_writer_commits_on_its_loop(engine, pee
     summary = await import_data(peer.set() + "\n", "sets.jwt", trust=engine.trust, store=engine.writer.run)
     [capture] = captures(engine.config.workspace)
     assert summary.ids == [capture["id"]] and capture["verdict"] == "valid" and capture["origin"] == "import"
+
+
+def test_compare_two_json_webhooks_member_by_member():
+    a = {"kind": "webhook", "body": b'{"type": "invoice.paid", "data": {"amount": 100}}'}
+    b = {"kind": "webhook", "body": b'{"type": "invoice.paid", "data": {"amount": 250}}'}
+    assert compare_captures(a, b)["body_json"] == [
+        {"pointer": "/data/amount", "path": ["data", "amount"], "change": "changed", "a": 100, "b": 250}]
