@@ -63,7 +63,7 @@ class CaptureListModel(QAbstractTableModel):
     def __init__(self, view: CaptureView | None = None, parent=None):
         super().__init__(parent)
         self._view = view
-        self._cache: dict[int, tuple[str, ...]] = {}
+        self._cache: dict[int, tuple[tuple[str, ...], str]] = {}
 
     @property
     def view(self) -> CaptureView | None:
@@ -118,15 +118,19 @@ class CaptureListModel(QAbstractTableModel):
         return None
 
     def _cells(self, row: int) -> tuple[str, ...]:
+        return self.row_cells(row)[0]
+
+    def row_cells(self, row: int) -> tuple[tuple[str, ...], str]:
+        """The row's formatted cells and its verdict (for the delegate: one call per cell)."""
         capture_id = self._view.capture_id(row)
-        cells = self._cache.get(capture_id)
-        if cells is None:
+        cached = self._cache.get(capture_id)
+        if cached is None:
             summary = self._view.row(row)
-            cells = tuple(_cell(summary, c) for c in range(len(HEADERS)))
+            cached = (tuple(_cell(summary, c) for c in range(len(HEADERS))), summary.verdict)
             if len(self._cache) > 4000:
                 self._cache.clear()
-            self._cache[capture_id] = cells
-        return cells
+            self._cache[capture_id] = cached
+        return cached
 
     def flags(self, index):
         return _FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags

@@ -21,6 +21,7 @@ from app.core.bus import Bus
 from app.core.store.schema import WorkspaceError, connect, open_workspace
 from app.core.workspace_settings import ReceiverSettings, load_settings, trusted_issuers
 from app.ui.bridge import EngineBridge
+from app.ui.capture_delegate import CaptureRowDelegate
 from app.ui.capture_model import COL_REQUEST, COL_TIME, CaptureListModel
 from app.ui.filter_bar import FilterBar
 from app.ui.panels.decoded import DecodedPanel
@@ -56,6 +57,8 @@ class MainWindow(QMainWindow):
         self.model = CaptureListModel(parent=self)
         self.table = QTableView(self)
         self.table.setModel(self.model)
+        self.row_delegate = CaptureRowDelegate(self.table)
+        self.table.setItemDelegate(self.row_delegate)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setSortingEnabled(False)
