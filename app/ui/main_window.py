@@ -12,17 +12,16 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QMainWindow, QSplitter, QTableView, QTabWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QMainWindow, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from app.core.bus import Bus
 from app.core.store.schema import WorkspaceError, connect, open_workspace
 from app.core.workspace_settings import ReceiverSettings, load_settings, trusted_issuers
 from app.ui.bridge import EngineBridge
-from app.ui.capture_delegate import CaptureRowDelegate
-from app.ui.capture_model import COL_REQUEST, COL_TIME, CaptureListModel
+from app.ui.capture_model import CaptureListModel
+from app.ui.capture_table import CaptureTable
 from app.ui.filter_bar import FilterBar
 from app.ui.panels.decoded import DecodedPanel
 from app.ui.panels.raw_http import RawHttpPanel
@@ -50,32 +49,11 @@ class MainWindow(QMainWindow):
         self._conn = None
         self._trusted: set[str] = set()
         self._shown_id: int | None = None
-        self._follow_tail = True
 
         self.error_bar = ErrorBar(self)
         self.filter_bar = FilterBar(self)
         self.model = CaptureListModel(parent=self)
-        self.table = QTableView(self)
-        self.table.setModel(self.model)
-        self.row_delegate = CaptureRowDelegate(self.table)
-        self.table.setItemDelegate(self.row_delegate)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setSortingEnabled(False)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.horizontalHeader().setSortIndicatorShown(True)
-        self.table.horizontalHeader().setSortIndicator(COL_TIME, Qt.SortOrder.AscendingOrder)
-        self.table.horizontalHeader().sortIndicatorChanged.connect(self._sort_changed)
-        self.table.setAlternatingRowColors(True)
-        self.table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerItem)
-        self._scroll_before = 0
-        widths = (170, 220, 70, 150, 190, 190, 100, 60)
-        for column, width in enumerate(widths):
-            self.table.setColumnWidth(column, width)
+        self.table = CaptureTable(self.model, self)
 
         self.decoded = DecodedPanel(self)
         self.verification = VerificationPanel(self)
@@ -106,9 +84,7 @@ class MainWindow(QMainWindow):
         self._stats_timer.timeout.connect(self._update_counts)
 
         self.filter_bar.filter_changed.connect(self._filter_changed)
-        self.table.selectionModel().currentRowChanged.connect(self._current_changed)
-        self.model.rowsAboutToBeInserted.connect(self._rows_about_to_arrive)
-        self.model.rowsInserted.connect(self._rows_arrived)
+        self.table.current_capture_changed.connect(self._show_capture)
         self.bridge.captures_stored.connect(self._captures_stored)
         self.bridge.problem.connect(self._engine_problem)
         self.bridge.failed.connect(self._call_failed)
@@ -248,48 +224,17 @@ class MainWindow(QMainWindow):
         self.model.refresh()
         self._update_counts()
 
-    def _rows_about_to_arrive(self, parent: QModelIndex, first: int, last: int) -> None:
-        bar = self.table.verticalScrollBar()
-        self._follow_tail = bar.value() >= bar.maximum()
-        self._scroll_before = bar.value()
-
-    def _rows_arrived(self, parent: QModelIndex, first: int, last: int) -> None:
-        view = self.model.view
-        bar = self.table.verticalScrollBar()
-        if view is not None and view.descending:
-            if self._scroll_before > 0:  # keep the rows in sight where they were (scrolling is per row)
-                bar.setValue(self._scroll_before + (last - first + 1))
-        elif self._follow_tail:
-            self.table.scrollToBottom()
-
     def _filter_changed(self, flt) -> None:
         keep = self._shown_id
         self.model.set_filter(flt)
         self._reselect(keep)
 
-    def _sort_changed(self, column: int, order) -> None:
-        if column != COL_TIME:
-            self.table.horizontalHeader().setSortIndicator(COL_TIME, order)
-            return
-        self.model.sort(COL_TIME, order)
-
     def _reselect(self, capture_id: int | None) -> None:
-        row = self.model.row_of(capture_id) if capture_id is not None else None
-        if row is None:
+        if not self.table.select_capture(capture_id):
             self._show_capture(None)
-            return
-        index = self.model.index(row, COL_REQUEST)
-        self.table.selectionModel().setCurrentIndex(
-            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
-        self.table.scrollTo(index)
 
     def select_row(self, row: int) -> None:
-        self.table.selectionModel().setCurrentIndex(
-            self.model.index(row, COL_REQUEST),
-            QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
-
-    def _current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
-        self._show_capture(self.model.capture_id(current))
+        self.table.select_row(row)
 
     def _show_capture(self, capture_id: int | None, *, force: bool = False) -> None:
         if capture_id == self._shown_id and not force:

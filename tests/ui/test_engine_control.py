@@ -5,7 +5,6 @@ import socket
 import sys
 import threading
 
-import httpx
 
 from app.core.store.schema import connect
 from app.core.workspace_settings import load_settings
