@@ -132,3 +132,12 @@ def test_closing_the_window_stops_the_engine(window, trusted_peer):
 
     with pytest.raises(httpx.ConnectError):
         httpx.post(url, content=b"x", timeout=2)
+
+
+def test_status_bar_shows_the_simulator_when_the_engine_has_one(window):
+    info = window.engine_thread.engine.ready_info()
+    if info.get("transmitter_url"):
+        assert window.status.transmitter.text() == f"Simulator: {info['transmitter_url']}"
+        assert window.status.transmitter.isVisibleTo(window.status)
+    else:
+        assert not window.status.transmitter.isVisibleTo(window.status)
