@@ -154,8 +154,14 @@ class MainWindow(QMainWindow):
         self._close_view()
         self.workspace = Path(path).resolve()
         self._open_workspace_view()
-        if self.engine_thread is not None and self._conn is not None:
+        if self.engine_thread is None:
+            return
+        if self._conn is not None:
             self.start_engine()
+        else:  # not a workspace: the engine must not keep serving the previous one
+            self._stats_timer.stop()
+            self.status.set_stopped("Not listening")
+            self.bridge.run(self.engine_thread.stop_engine(), "stopping the engine")
 
     def _close_view(self) -> None:
         self.model.set_view(None)
