@@ -13,12 +13,15 @@ from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleO
 from app.ui.capture_model import COL_VERDICT
 from app.ui.icons import status_icon
 
-_HAS_TEXT = QStyleOptionViewItem.ViewItemFeature.HasDisplay
-_HAS_ICON = QStyleOptionViewItem.ViewItemFeature.HasDecoration
-
 
 class CaptureRowDelegate(QStyledItemDelegate):
+    _features = None  # (HasDisplay, HasDecoration), looked up on first paint: PySide builds enums lazily
+
     def paint(self, painter, option, index) -> None:
+        if CaptureRowDelegate._features is None:
+            features = QStyleOptionViewItem.ViewItemFeature
+            CaptureRowDelegate._features = (features.HasDisplay, features.HasDecoration)
+        has_text, has_icon = CaptureRowDelegate._features
         model = index.model()
         try:
             cells, verdict = model.row_cells(index.row())
@@ -26,10 +29,10 @@ class CaptureRowDelegate(QStyledItemDelegate):
             return super().paint(painter, option, index)
         opt = QStyleOptionViewItem(option)
         opt.text = cells[index.column()]
-        opt.features |= _HAS_TEXT
+        opt.features |= has_text
         if index.column() == COL_VERDICT:
             opt.icon = status_icon(verdict)
-            opt.features |= _HAS_ICON
+            opt.features |= has_icon
         widget = option.widget
         (widget.style() if widget is not None else QApplication.style()).drawControl(
             QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)

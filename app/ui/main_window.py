@@ -16,16 +16,11 @@ from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
-from app.core.bus import Bus
-from app.core.store.schema import WorkspaceError, connect, open_workspace
 from app.core.workspace_settings import ReceiverSettings, load_settings, trusted_issuers
 from app.ui.bridge import EngineBridge
 from app.ui.capture_model import CaptureListModel
 from app.ui.capture_table import CaptureTable
 from app.ui.filter_bar import FilterBar
-from app.ui.panels.decoded import DecodedPanel
-from app.ui.panels.raw_http import RawHttpPanel
-from app.ui.panels.verification import VerificationPanel
 from app.ui.status import ErrorBar, ReceiverStatus
 from app.ui import preferences
 
@@ -44,8 +39,7 @@ class MainWindow(QMainWindow):
         self.settings = ReceiverSettings()
         self.engine_thread = None  # app.core.engine_thread.EngineThread once started
         self.bridge = EngineBridge(self)
-        self.bus = Bus()
-        self.bus.subscribe(self.bridge.publish)
+        self.bus = None  # app.core.bus.Bus, made with the engine
         self._conn = None
         self._trusted: set[str] = set()
         self._shown_id: int | None = None
@@ -55,13 +49,7 @@ class MainWindow(QMainWindow):
         self.model = CaptureListModel(parent=self)
         self.table = CaptureTable(self.model, self)
 
-        self.decoded = DecodedPanel(self)
-        self.verification = VerificationPanel(self)
-        self.raw_http = RawHttpPanel(self)
-        self.details = QTabWidget(self)
-        self.details.addTab(self.decoded, "Decoded")
-        self.details.addTab(self.verification, "Verification")
-        self.details.addTab(self.raw_http, "Raw HTTP")
+        self.details = QTabWidget(self)  # the panels are added by _build_panels
 
         self.splitter = QSplitter(Qt.Orientation.Vertical, self)
         self.splitter.addWidget(self.table)
@@ -89,18 +77,32 @@ class MainWindow(QMainWindow):
         self.bridge.problem.connect(self._engine_problem)
         self.bridge.failed.connect(self._call_failed)
         self.bridge.changed.connect(self._workspace_changed)
-        self.verification.trust_requested.connect(self.trust_issuer)
         self.error_bar.action_triggered.connect(self._error_action)
         self.report_error.connect(self.show_error)
         self._painted = False
         self._build_actions()
         self.resize(1280, 720)
         preferences.restore_window(self)
-        if open_after_paint:  # launch: paint the frame first, then the store (imports jwcrypto) and the engine
+        if open_after_paint:  # launch: paint the frame first, then the panels, the store and the engine
             self.setWindowTitle(f"{self.workspace.name} — Signalscope")
             self.first_painted.connect(self._open_after_paint)
         else:
+            self._build_panels()
             self._open_workspace_view()
+
+    def _build_panels(self) -> None:
+        from app.ui.panels.decoded import DecodedPanel
+        from app.ui.panels.raw_http import RawHttpPanel
+        from app.ui.panels.verification import VerificationPanel
+
+        self.decoded = DecodedPanel(self)
+        self.verification = VerificationPanel(self)
+        self.raw_http = RawHttpPanel(self)
+        self.details.addTab(self.decoded, "Decoded")
+        self.details.addTab(self.verification, "Verification")
+        self.details.addTab(self.raw_http, "Raw HTTP")
+        self.verification.trust_requested.connect(self.trust_issuer)
+        preferences.restore_detail_tab(self)
 
     # -- actions and keys -----------------------------------------------------------
     def _build_actions(self) -> None:
@@ -114,6 +116,8 @@ class MainWindow(QMainWindow):
 
     # -- the workspace ----------------------------------------------------------------
     def _open_workspace_view(self) -> None:
+        from app.core.store.schema import WorkspaceError, connect, open_workspace
+
         self.setWindowTitle(f"{self.workspace.name} — Signalscope")
         try:
             open_workspace(self.workspace).close()  # creates it, or brings its schema up to date
@@ -135,6 +139,7 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(0, self._fill_filter_choices)
 
     def _open_after_paint(self) -> None:
+        QTimer.singleShot(0, self._build_panels)
         QTimer.singleShot(0, self._open_workspace_view)
         QTimer.singleShot(0, self.start_engine)
 
@@ -177,6 +182,11 @@ class MainWindow(QMainWindow):
 
         if self._conn is None:
             return
+        if self.bus is None:
+            from app.core.bus import Bus
+
+            self.bus = Bus()
+            self.bus.subscribe(self.bridge.publish)
         if self.engine_thread is None:
             self.engine_thread = EngineThread()
         self.status.set_stopped("Starting…")
@@ -286,6 +296,8 @@ class MainWindow(QMainWindow):
             future = self.engine_thread.call(lambda e: e.writer.run(save_settings_op(settings)))
             self.bridge.run(future, "saving the settings", lambda _: self.start_engine())
         else:
+            from app.core.store.schema import open_workspace
+
             conn = open_workspace(self.workspace)  # no engine has it open: write directly
             try:
                 save_settings_op(settings)(conn)

@@ -26,7 +26,8 @@ def save_window(window) -> None:
     s = store()
     for key, value in window.saved_state().items():
         s.setValue(key, value)
-    s.setValue("detail_tab", window.details.currentIndex())
+    if window.details.count():
+        s.setValue("detail_tab", window.details.currentIndex())
     s.sync()
 
 
@@ -41,7 +42,10 @@ def restore_window(window) -> None:
     header = s.value("header")
     if header is not None:
         window.table.horizontalHeader().restoreState(header)
-    tab = s.value("detail_tab")
+
+
+def restore_detail_tab(window) -> None:
+    tab = store().value("detail_tab")
     if tab is not None:
         window.details.setCurrentIndex(int(tab))
 
