@@ -71,3 +71,27 @@ def test_the_rfc8935_answer_names_what_a_fault_rule_replaced():
                "report": {"err": "invalid_key", "description": "bad signature"}}
     assert rfc8935_answer(capture).startswith('Answered 400 {"err":"invalid_key"}')
     assert "does not apply" in rfc8935_answer({"kind": "webhook", "response_status": 200, "response_body": b"", "report": {}})
+
+
+from hypothesis import given, settings, strategies as st
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+                    max_leaves=20)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300), st.booleans())
+def test_any_body_gets_a_view_and_never_raises(body, truncated):
+    view = body_view(body, truncated=truncated)
+    assert view.mode in ("empty", "json", "jws", "text", "hex")
+    assert (view.mode == "empty") == (body == b"")
+
+
+@settings(max_examples=200, deadline=None)
+@given(JSON)
+def test_any_claims_and_subjects_decode_without_raising(value):
+    json_nodes(value)
+    event_nodes({"events": value} if not isinstance(value, dict) else {"events": {"https://x/y": value}})
+    subject_node(value)
+    subject_node({"format": "complex", "user": value})

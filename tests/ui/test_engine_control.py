@@ -4,6 +4,7 @@ errors shown in the window."""
 import socket
 import sys
 import threading
+import time
 
 
 from app.core.store.schema import connect
@@ -48,7 +49,10 @@ def test_the_chosen_port_is_kept_for_the_next_run(window, qtbot):
     qtbot.waitUntil(lambda: load_settings(connect(window.workspace, readonly=True)).receiver_port == port, timeout=5000)
 
 
-def test_trust_this_issuer_appears_for_an_unknown_issuer_and_trusts_it(window, peer, qtbot):
+def test_trust_this_issuer_appears_for_an_unknown_issuer_and_trusts_it(window, qtbot):
+    from peers import PeerIssuer
+
+    peer = PeerIssuer(issuer="http://127.0.0.1:9/idp")  # nothing listens there: discovery fails at once
     push(window, peer.set())
     qtbot.waitUntil(lambda: window.model.rowCount() == 1, timeout=5000)
     window.select_row(0)
@@ -85,10 +89,12 @@ def test_the_bridge_batches_a_burst_into_few_deliveries(qtbot):
             bridge.publish(CaptureStored(i, "set", "valid", 202))
 
     thread = threading.Thread(target=burst)
+    started = time.perf_counter()
     thread.start()
     thread.join()
+    took = time.perf_counter() - started
     qtbot.waitUntil(lambda: sum(map(len, batches)) == 2000, timeout=3000)
-    assert len(batches) <= 3
+    assert len(batches) <= int(took / 0.05) + 2  # one delivery per 50 ms at most
     bridge.deleteLater()
 
 
