@@ -8,7 +8,7 @@ order changes). It never holds more than the view's page cache.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from enum import IntEnum
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
@@ -108,6 +108,8 @@ class CaptureListModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == COL_EVENTS:
                 return tooltip("\n".join(summary.event_types))
+            if column == COL_TIME:
+                return datetime.fromtimestamp(summary.received_at, timezone.utc).isoformat(timespec="milliseconds")
             if column in (COL_REQUEST, COL_SUBJECT, COL_ISSUER):
                 return tooltip(_cell(summary, column))
             return None
