@@ -214,22 +214,7 @@ def child_ingest(workspace: str, seconds: float) -> None:
     window = open_window(Path(workspace))
     gaps: list[float] = []
     last = [0.0]
-    work: list[float] = []  # time the GUI thread spends taking in each batch and repainting
-    from PySide6.QtCore import QEvent, QObject
-
-    class PaintTimer(QObject):
-        def eventFilter(self, obj, event):
-            if event.type() == QEvent.Type.Paint:
-                t = time.perf_counter()
-                obj.removeEventFilter(self)
-                QApplication.sendEvent(obj, event)
-                obj.installEventFilter(self)
-                work.append((time.perf_counter() - t) * 1000)
-                return True
-            return False
-
-    paint_timer = PaintTimer()
-    window.table.viewport().installEventFilter(paint_timer)
+    work: list[float] = []  # time the GUI thread spends taking in each batch of new captures
     take_in = window._captures_stored
 
     def timed_take_in(events):

@@ -43,6 +43,12 @@ class CaptureTable(QTableView):
         model.rowsInserted.connect(self._rows_arrived)
         self.selectionModel().currentRowChanged.connect(self._current_changed)
 
+    def paintEvent(self, event) -> None:
+        # Entered from the event loop (which runs without the GIL), this takes the GIL once
+        # for the whole paint, so the delegate's per-cell calls nest inside it instead of
+        # each waiting for the engine thread to let go of it.
+        super().paintEvent(event)
+
     def capture_model(self) -> CaptureListModel:
         return self.model()
 
