@@ -160,6 +160,16 @@ class CaptureListModel(QAbstractTableModel):
             return
         self.beginResetModel()
         self._view.set_filter(flt)
+        self._cache.clear()
+        self.endResetModel()
+
+    def reload_exact(self) -> None:
+        """The view's ids were assumed dense and are not: list the real ones."""
+        if self._view is None:
+            return
+        self.beginResetModel()
+        self._cache.clear()
+        self._view.reload(exact=True)
         self.endResetModel()
 
     def refresh(self) -> int:

@@ -10,7 +10,10 @@ The list reads the workspace through its own read-only connection.
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
+
+import shiboken6
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -32,6 +35,7 @@ class MainWindow(QMainWindow):
     capture_shown = Signal(int)  # the id the panels now show
     first_painted = Signal()
     report_error = Signal(str)  # from any thread: shown in the error bar (queued)
+    _density_known = Signal(object, bool)  # (view, dense) from the worker thread that counted
 
     def __init__(self, workspace: Path, parent=None, *, open_after_paint: bool = False):
         super().__init__(parent)
@@ -79,6 +83,8 @@ class MainWindow(QMainWindow):
         self.bridge.changed.connect(self._workspace_changed)
         self.error_bar.action_triggered.connect(self._error_action)
         self.report_error.connect(self.show_error)
+        self._density_known.connect(self._density_checked)
+        self._dense_confirmed = False
         self._painted = False
         self._build_actions()
         self.resize(1280, 720)
@@ -132,7 +138,9 @@ class MainWindow(QMainWindow):
         self._trusted = {i for i, _, _ in trusted_issuers(self._conn)}
         from app.core.capture_view import CaptureView
 
+        self._dense_confirmed = False
         self.model.set_view(CaptureView(self._conn, self.filter_bar.current_filter()))
+        self._check_density()
         preferences.add_recent(self.workspace)
         if self.model.rowCount():
             self.table.scrollToBottom()
@@ -243,6 +251,40 @@ class MainWindow(QMainWindow):
     def _filter_changed(self, flt) -> None:
         keep = self._shown_id
         self.model.set_filter(flt)
+        self._reselect(keep)
+        self._check_density()
+
+    def _check_density(self) -> None:
+        """The unfiltered list opens assuming dense ids; count them on a worker thread
+        (a scan of ~0.3 s per million captures) and reload exactly if they are not."""
+        view = self.model.view
+        if view is None or not view.assumes_dense or self._dense_confirmed:
+            return
+        path = self.workspace
+
+        def count() -> None:
+            from app.core.capture_view import ids_are_dense
+            from app.core.store.schema import connect
+
+            conn = connect(path, readonly=True)
+            try:
+                dense = ids_are_dense(conn)
+            finally:
+                conn.close()
+            if shiboken6.isValid(self):
+                self._density_known.emit(view, dense)
+
+        threading.Thread(target=count, name="capture-count", daemon=True).start()
+
+    def _density_checked(self, view, dense: bool) -> None:
+        if view is not self.model.view:
+            return
+        if dense:
+            self._dense_confirmed = True
+            return
+        log.warning("capture ids have gaps: listing them exactly")
+        keep = self._shown_id
+        self.model.reload_exact()
         self._reselect(keep)
 
     def _reselect(self, capture_id: int | None) -> None:

@@ -141,3 +141,19 @@ def test_status_bar_shows_the_simulator_when_the_engine_has_one(window):
         assert window.status.transmitter.isVisibleTo(window.status)
     else:
         assert not window.status.transmitter.isVisibleTo(window.status)
+
+
+def test_a_workspace_with_gaps_in_its_ids_is_listed_exactly(make_window, tmp_path, qtbot):
+    from app.core.store.schema import connect
+
+    window = make_window()
+    for body in (b"one", b"two", b"three"):
+        push(window, body, {"Content-Type": "text/plain"})
+    qtbot.waitUntil(lambda: window.model.rowCount() == 3, timeout=5000)
+    window.close()
+    conn = connect(tmp_path / "ws.signalscope")
+    conn.execute("DELETE FROM captures WHERE id = 2")
+    conn.close()
+    again = make_window(start=False)
+    qtbot.waitUntil(lambda: again.model.rowCount() == 2, timeout=5000)
+    assert [again.model.capture_id(again.model.index(r, 0)) for r in range(2)] == [1, 3]
