@@ -104,3 +104,18 @@ def test_missing_xcb_libraries_give_the_apt_get_line(monkeypatch):
     message = platform_problem({"DISPLAY": ":0"})
     assert "sudo apt-get install -y libxcb-cursor0 libxkbcommon-x11-0" in message
     assert platform_problem({"QT_QPA_PLATFORM": "offscreen"}) is None
+
+
+def test_the_bridge_slows_down_while_batches_are_big(qtbot):
+    from app.core.bus import CaptureStored
+    from app.ui.bridge import BATCH_MS, BUSY_BATCH, BUSY_BATCH_MS
+
+    bridge = EngineBridge()
+    for i in range(BUSY_BATCH):
+        bridge.publish(CaptureStored(i, "set", "valid", 202))
+    bridge.drain()
+    assert bridge._timer.interval() == BUSY_BATCH_MS
+    bridge.publish(CaptureStored(0, "set", "valid", 202))
+    bridge.drain()
+    assert bridge._timer.interval() == BATCH_MS
+    bridge.deleteLater()
