@@ -271,8 +271,11 @@ class MainWindow(QMainWindow):
                 dense = ids_are_dense(conn)
             finally:
                 conn.close()
-            if shiboken6.isValid(self):
-                self._density_known.emit(view, dense)
+            try:
+                if shiboken6.isValid(self):
+                    self._density_known.emit(view, dense)
+            except RuntimeError:  # the window was deleted meanwhile: nobody to tell
+                pass
 
         threading.Thread(target=count, name="capture-count", daemon=True).start()
 
