@@ -88,7 +88,7 @@ class MainWindow(QMainWindow):
         self._painted = False
         self._build_actions()
         self.resize(1280, 720)
-        preferences.restore_window(self)
+        self._layout_restored = preferences.restore_window(self)
         if open_after_paint:  # launch: paint the frame first, then the panels, the store and the engine
             self.setWindowTitle(f"{self.workspace.name} — Signalscope")
             self.first_painted.connect(self._open_after_paint)
@@ -109,6 +109,9 @@ class MainWindow(QMainWindow):
         self.details.addTab(self.raw_http, "Raw HTTP")
         self.verification.trust_requested.connect(self.trust_issuer)
         preferences.restore_detail_tab(self)
+        if not self._layout_restored:  # first run: the list above, a bit more room for the panels
+            total = max(self.splitter.height(), 600)
+            self.splitter.setSizes([total * 2 // 5, total - total * 2 // 5])
 
     # -- actions and keys -----------------------------------------------------------
     def _build_actions(self) -> None:

@@ -31,7 +31,8 @@ def save_window(window) -> None:
     s.sync()
 
 
-def restore_window(window) -> None:
+def restore_window(window) -> bool:
+    """Geometry and layout from the last run; False when there was none (first run)."""
     s = store()
     geometry = s.value("geometry")
     if geometry is not None:
@@ -42,6 +43,7 @@ def restore_window(window) -> None:
     header = s.value("header")
     if header is not None:
         window.table.horizontalHeader().restoreState(header)
+    return splitter is not None
 
 
 def restore_detail_tab(window) -> None:

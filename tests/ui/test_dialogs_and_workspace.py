@@ -99,3 +99,18 @@ def test_opening_a_file_that_is_not_a_workspace_says_so_and_stops_serving(window
 
     with pytest.raises(httpx.ConnectError):
         httpx.post(url, content=b"x", timeout=2)
+
+
+def test_the_panel_layout_is_remembered_between_runs(make_window, qtbot):
+    first = make_window(start=False)
+    first.show()
+    qtbot.waitExposed(first)
+    first.details.setCurrentIndex(2)
+    first.splitter.setSizes([150, 450])
+    sizes = first.splitter.sizes()
+    first.close()
+    second = make_window(start=False)
+    second.show()
+    qtbot.waitExposed(second)
+    assert second.details.currentIndex() == 2
+    assert second.splitter.sizes() == sizes
