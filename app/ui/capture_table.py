@@ -5,6 +5,7 @@ only, and says which capture is current."""
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtGui import QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 from app.ui.capture_delegate import CaptureRowDelegate
@@ -48,6 +49,14 @@ class CaptureTable(QTableView):
         # for the whole paint, so the delegate's per-cell calls nest inside it instead of
         # each waiting for the engine thread to let go of it.
         super().paintEvent(event)
+
+    def keyPressEvent(self, event) -> None:
+        if event.matches(QKeySequence.StandardKey.Copy):  # Ctrl+C: the current cell's text
+            index = self.currentIndex()
+            if index.isValid():
+                QGuiApplication.clipboard().setText(self.model().data(index) or "")
+            return
+        super().keyPressEvent(event)
 
     def capture_model(self) -> CaptureListModel:
         return self.model()

@@ -60,3 +60,11 @@ def test_sorting_another_column_keeps_time_order(table):
     table.horizontalHeader().setSortIndicator(3, Qt.SortOrder.DescendingOrder)
     assert table.horizontalHeader().sortIndicatorSection() == 0
     assert table.model().view.descending
+
+
+def test_ctrl_c_copies_the_current_cell(table, qtbot):
+    from PySide6.QtGui import QGuiApplication
+
+    table.setCurrentIndex(table.model().index(5, 1))
+    qtbot.keyClick(table, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    assert QGuiApplication.clipboard().text() == f"POST {record(5).path}"
