@@ -31,6 +31,10 @@ log = logging.getLogger(__name__)
 
 
 class MainWindow(QMainWindow):
+    # The count behind the dense-id assumption scans an index (~0.3 s per million captures):
+    # it waits until start-up and the first interactions are over, not to compete with them.
+    DENSITY_CHECK_DELAY_MS = 2000
+
     engine_started = Signal(dict)  # ready_info
     capture_shown = Signal(int)  # the id the panels now show
     first_painted = Signal()
@@ -261,7 +265,12 @@ class MainWindow(QMainWindow):
         """The unfiltered list opens assuming dense ids; count them on a worker thread
         (a scan of ~0.3 s per million captures) and reload exactly if they are not."""
         view = self.model.view
-        if view is None or not view.assumes_dense or self._dense_confirmed:
+        if view is not None and view.assumes_dense and not self._dense_confirmed:
+            # with self as the context: no call if the window is gone by then
+            QTimer.singleShot(self.DENSITY_CHECK_DELAY_MS, self, lambda: self._start_density_count(view))
+
+    def _start_density_count(self, view) -> None:
+        if view is not self.model.view or not view.assumes_dense or self._dense_confirmed:
             return
         path = self.workspace
 

@@ -143,8 +143,11 @@ def test_status_bar_shows_the_simulator_when_the_engine_has_one(window):
         assert not window.status.transmitter.isVisibleTo(window.status)
 
 
-def test_a_workspace_with_gaps_in_its_ids_is_listed_exactly(make_window, tmp_path, qtbot):
+def test_a_workspace_with_gaps_in_its_ids_is_listed_exactly(make_window, tmp_path, qtbot, monkeypatch):
     from app.core.store.schema import connect
+    from app.ui.main_window import MainWindow
+
+    monkeypatch.setattr(MainWindow, "DENSITY_CHECK_DELAY_MS", 0)
 
     window = make_window()
     for body in (b"one", b"two", b"three"):
