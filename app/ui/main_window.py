@@ -215,10 +215,11 @@ class MainWindow(QMainWindow):
         if self.settings.receiver_port == 0:  # keep the port we got, so the URL stays the same next time
             from app.core.workspace_settings import save_settings_op
 
-            port = int(info["receiver_url"].split(":")[2].split("/")[0])
-            self.settings.receiver_port = port
-            self.bridge.run(self.engine_thread.call(lambda e: e.writer.run(save_settings_op(self.settings))),
-                            "saving the settings")
+            from urllib.parse import urlsplit
+
+            self.settings.receiver_port = urlsplit(info["receiver_url"]).port or 0
+            op = save_settings_op(self.settings)  # serialised here, on the GUI thread
+            self.bridge.run(self.engine_thread.call(lambda e: e.writer.run(op)), "saving the settings")
         self.engine_started.emit(info)
 
     def _engine_failed(self, exc: BaseException) -> None:
@@ -350,7 +351,8 @@ class MainWindow(QMainWindow):
         preferences.apply_theme(settings.theme)
         self.error_bar.hide()
         if self.engine_thread is not None and self.engine_thread.engine is not None:
-            future = self.engine_thread.call(lambda e: e.writer.run(save_settings_op(settings)))
+            op = save_settings_op(settings)
+            future = self.engine_thread.call(lambda e: e.writer.run(op))
             self.bridge.run(future, "saving the settings", lambda _: self.start_engine())
         else:
             from app.core.store.schema import open_workspace
