@@ -203,7 +203,7 @@ class MainWindow(QMainWindow):
             self.bus = Bus()
             self.bus.subscribe(self.bridge.publish)
         if self.engine_thread is None:
-            self.engine_thread = EngineThread()
+            self.engine_thread = EngineThread(on_error=self.report_error.emit)
         self.status.set_stopped("Starting…")
         future = self.engine_thread.start_engine(engine_options(self.workspace, self.settings), self.bus)
         self.bridge.run(future, "starting the engine", self._engine_ready, self._engine_failed)

@@ -119,3 +119,15 @@ def test_the_bridge_slows_down_while_batches_are_big(qtbot):
     bridge.drain()
     assert bridge._timer.interval() == BATCH_MS
     bridge.deleteLater()
+
+
+def test_an_error_on_the_engine_loop_shows_in_the_error_bar(window, qtbot):
+    import asyncio
+
+    async def orphan():
+        asyncio.get_running_loop().call_exception_handler({"message": "boom on the engine loop",
+                                                           "exception": RuntimeError("engine task broke")})
+
+    window.engine_thread.submit(orphan()).result(5)
+    qtbot.waitUntil(lambda: window.error_bar.isVisibleTo(window), timeout=3000)
+    assert "engine task broke" in window.error_bar.message.text()
