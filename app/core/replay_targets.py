@@ -103,15 +103,16 @@ def target_url(engine, target: ReplayTarget) -> str:
         return engine.receiver.url
     if target.kind == URL:
         return target.url
-    raise ReplayEditError("target: a bulk replay goes to a URL or this app's receiver, not a stream")
+    raise ReplayEditError("target: a stream has no single URL; its SETs go out through its own delivery")
 
 
-async def send_to(engine, req: ReplayRequest, target: ReplayTarget, *, policy: str = "github") -> ReplayOutcome:
+async def send_to(engine, req: ReplayRequest, target: ReplayTarget, *, policy: str = "github",
+                  run_id: int | None = None) -> ReplayOutcome:
     """Send one replay. Into a stream it is queued (state `pending`): the stream's
     deliverer sends it with the stream's policy, and the delivery records how it went."""
     target.check()
     if target.kind != STREAM:
-        return await engine.replayer.send(req, target_url(engine, target), policy=policy)
+        return await engine.replayer.send(req, target_url(engine, target), policy=policy, run_id=run_id)
     from app.core.transmitter.streams import StreamError
 
     transmitter = engine.transmitter
@@ -125,11 +126,12 @@ async def send_to(engine, req: ReplayRequest, target: ReplayTarget, *, policy: s
         raise ReplayEditError("target: a stream carries SETs; this body is not a compact token")
     try:
         entry = await transmitter.enqueue_token(target.stream_id, req.body, jti=req.jti or f"capture-{req.capture_id}",
-                                                event_type=req.event_type, capture_id=req.capture_id)
+                                                event_type=req.event_type, capture_id=req.capture_id,
+                                                run_id=run_id)
     except StreamError as exc:
         raise ReplayEditError(f"target: {exc.message}") from None
     notes = [*req.notes, f"queued on stream {target.stream_id}: sent with the stream's delivery and retry policy"]
-    return ReplayOutcome(req.capture_id, entry["delivery_id"], target.describe(), "pending", notes=notes)
+    return ReplayOutcome(req.capture_id, entry["delivery_id"], target.describe(), "pending", notes=notes, queued=True)
 
 
 def bulk_builder(engine, mode: str, *, fresh_iat: bool = True, fresh_jti: bool = True,
@@ -156,12 +158,21 @@ async def run_selection(engine, selection: Selection, *, target: ReplayTarget, m
     """A bulk run over a selection, read through a connection of its own (engine loop only)."""
     from app.core.store.schema import connect
 
-    url = target_url(engine, target)
+    send = None
+    if target.kind == STREAM:  # each SET joins the stream's queue, delivered with its policy
+        target.check()
+        url = target.describe()
+
+        async def send(req: ReplayRequest, run_id: int) -> ReplayOutcome:
+            return await send_to(engine, req, target, run_id=run_id)
+    else:
+        url = target_url(engine, target)
     build = bulk_builder(engine, mode)
     conn = connect(engine.config.workspace, readonly=True)
     try:
         ids = select(conn, selection)
         return await run_bulk(engine.writer, engine.replayer, conn, ids, target=url, build=build, mode=mode,
-                              selection=selection, rate=rate, policy=policy, cancel=cancel, progress=progress)
+                              selection=selection, rate=rate, policy=policy, cancel=cancel, progress=progress,
+                              send=send)
     finally:
         conn.close()

@@ -89,5 +89,24 @@ async def test_run_selection_resigned_needs_no_edits_and_cancel_stops_it(sim, en
     summary = await run_selection(sim, Selection(), target=ReplayTarget(URL, endpoint.url), mode="resign", rate=30,
                                   cancel=cancel)
     assert summary.state == "cancelled" and 0 < summary.sent < 30
-    with pytest.raises(ReplayEditError, match="not a stream"):
-        await run_selection(sim, Selection(), target=ReplayTarget(STREAM, stream_id="x"))
+
+
+async def test_run_selection_into_a_stream_queues_each_set_with_the_run(sim, endpoint):
+    from peers import PeerIssuer
+
+    c = SsfClient(sim.transmitter.issuer, sim.transmitter.management_token)
+    await c.discover()
+    stream_id = (await c.create({"delivery": {"method": PUSH, "endpoint_url": endpoint.url}})).json()["stream_id"]
+    await c.close()
+    peer = PeerIssuer()
+    async with aiohttp.ClientSession() as s:
+        for _ in range(3):
+            await s.post(sim.receiver.url, data=peer.set(), headers={"Content-Type": "application/secevent+jwt"})
+    summary = await run_selection(sim, Selection(), target=ReplayTarget(STREAM, stream_id=stream_id))
+    assert summary.state == "finished" and summary.succeeded == 3
+    await settle(sim)
+    assert len(endpoint.requests) == 3
+    states = sim.writer._conn.execute("SELECT state FROM deliveries WHERE run_id = ?", (summary.run_id,)).fetchall()
+    assert states == [("delivered",)] * 3
+    missing = await run_selection(sim, Selection(), target=ReplayTarget(STREAM, stream_id="x"))
+    assert missing.failed == 3 and all("no stream" in o.error for o in missing.outcomes)
