@@ -42,6 +42,7 @@ test: install-test
 
 bench: install-test
 	$(PY) benchmarks/ingest.py
+	$(PY) benchmarks/deliver.py
 	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/ui.py
 
 bench-ui: install-test
