@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY      = $(VENV)/bin/python
 
-.PHONY: run test bench bench-ui package screenshot install install-test clean
+.PHONY: run test bench bench-ui package screenshot screenshot-timelines install install-test clean
 
 $(VENV)/.run-installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,11 +33,16 @@ package: $(VENV)/.package-installed
 screenshot: install-test
 	xvfb-run -a -s "-screen 0 1366x768x24" $(PY) packaging/screenshot.py docs/screenshot.png
 
+# The README's "Retry timelines" pictures: docs/timelines.png and docs/policy-lab.png.
+screenshot-timelines: install-test
+	xvfb-run -a -s "-screen 0 1366x768x24" $(PY) packaging/timeline_screenshot.py docs
+
 test: install-test
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: install-test
 	$(PY) benchmarks/ingest.py
+	$(PY) benchmarks/deliver.py
 	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/ui.py
 
 bench-ui: install-test

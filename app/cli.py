@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 
 from app import __version__
+from app.cli_captures import add_commands as add_capture_commands
+from app.cli_captures import add_filter_arguments
 
 
 def _issuer_spec(text: str) -> tuple[str, str | None]:
@@ -65,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     from app.cli_streams import add_streams_parser
 
     add_streams_parser(sub)
+    add_filter_arguments(ex)
+    add_capture_commands(sub)
     return parser
 
 
@@ -88,6 +92,11 @@ def main(argv: list[str] | None = None) -> int:
             from app.cli_streams import run_streams
 
             return run_streams(args)
+        if command in ("import", "curl", "compare"):
+            from app import cli_captures
+
+            return {"import": cli_captures.run_import, "curl": cli_captures.run_curl,
+                    "compare": cli_captures.run_compare}[command](args)
         if command == "gui":
             from app.ui.launch import launch_gui  # imported late: headless never loads Qt
 
@@ -159,7 +168,6 @@ def run_headless(args) -> int:
 
 
 def run_export(args) -> int:
-    from app.core.store.captures import CaptureFilter, export_event, iter_captures
     from app.core.store.schema import connect
 
     if not args.workspace.exists():
@@ -170,8 +178,10 @@ def run_export(args) -> int:
         return 0  # a workspace from before the simulator has no deliveries
     try:
         if args.kind == "events":
-            for capture in iter_captures(conn, CaptureFilter(after_id=args.after_id)):
-                sys.stdout.write(json.dumps(export_event(capture)) + "\n")
+            from app.cli_captures import capture_filter
+            from app.core.exporting import export_captures
+
+            export_captures(conn, sys.stdout, fmt=args.format, selection=capture_filter(args))
         else:
             from app.core.store import deliveries
 

@@ -82,9 +82,16 @@ def add_streams_parser(sub) -> None:
         if name == "add":
             s.add_argument("--unverified", action="store_true", help="send verified: false")
     verify = ops.add_parser("verify", parents=[common],
-                            help="request verification; for poll streams, poll until its SET arrives")
+                            help="request verification and wait for its SET: poll streams are polled; push streams "
+                                 "are watched for in --workspace (where a running headless receiver stores them)")
     verify.add_argument("--stream", required=True)
-    verify.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the SET (poll streams)")
+    verify.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the SET")
+    known = ops.add_parser("transmitters", help="the transmitters a workspace remembers (credentials described only)")
+    known.add_argument("--workspace", type=Path, required=True)
+    ex = ops.add_parser("exchanges", help="print the exchanges recorded in a workspace (JSON lines)")
+    ex.add_argument("--workspace", type=Path, required=True)
+    ex.add_argument("--transmitter", metavar="ISSUER", help="only the exchanges with this transmitter")
+    ex.add_argument("--after-id", type=int, help="only exchanges with a larger id")
     poll = ops.add_parser("poll", parents=[common], help="poll a poll stream (RFC 8936)")
     poll.add_argument("--stream", required=True)
     poll.add_argument("--max-events", type=int)
@@ -170,10 +177,59 @@ def run_streams(args: argparse.Namespace) -> int:
     from app.cli import CliError
     from app.core.store.schema import WorkspaceError
 
+    if args.streams_command in ("exchanges", "transmitters"):
+        return _print_exchanges(args) if args.streams_command == "exchanges" else _print_transmitters(args)
     try:
         return asyncio.run(_run(args))
     except WorkspaceError as exc:
         raise CliError(str(exc)) from None
+
+
+def _print_transmitters(args) -> int:
+    from app.cli import CliError
+    from app.core.store.schema import connect
+    from app.core.subscriptions import AuthSpec
+
+    if not args.workspace.exists():
+        raise CliError(f"no workspace at {args.workspace}")
+    conn = connect(args.workspace, readonly=True)
+    try:
+        if conn.execute("PRAGMA user_version").fetchone()[0] < 4:
+            return 0
+        for issuer, location, url, kind, auth, notes in conn.execute(
+                "SELECT issuer, location, metadata_url, auth_kind, auth, notes FROM transmitters ORDER BY issuer"):
+            _emit({"issuer": issuer, "location": location, "metadata_url": url, "notes": json.loads(notes),
+                   "auth": AuthSpec.from_storage(kind, json.loads(auth)).describe()})
+    finally:
+        conn.close()
+    return 0
+
+
+def _print_exchanges(args) -> int:
+    from app.cli import CliError
+    from app.core.store.schema import connect
+    from app.core.subscriptions.exchanges import list_exchanges
+
+    if not args.workspace.exists():
+        raise CliError(f"no workspace at {args.workspace}")
+    conn = connect(args.workspace, readonly=True)
+    try:
+        if conn.execute("PRAGMA user_version").fetchone()[0] < 4:
+            return 0  # a workspace from before subscriptions has no exchanges
+        after = args.after_id
+        while True:
+            page = list_exchanges(conn, issuer=args.transmitter, after_id=after, limit=500)
+            for exchange in page:
+                sys.stdout.write(json.dumps(exchange.to_json()) + "\n")
+            if len(page) < 500:
+                break
+            after = page[-1].id
+    except BrokenPipeError:
+        return 0
+    finally:
+        conn.close()
+    sys.stdout.flush()
+    return 0
 
 
 async def _run(args) -> int:
@@ -266,8 +322,9 @@ async def _verify(args, subs, client) -> int:
     from app.core.subscriptions.client import delivery_mode
 
     config = await _stream_for_poll(args, subs, client)
-    if delivery_mode(config) == "poll":
-        outcome = await subs.verify(client, config, timeout=args.timeout)
+    if delivery_mode(config) == "poll" or args.workspace is not None:
+        # push: a receiver running on the same workspace (signalscope headless) stores the SET
+        outcome = await subs.verify(client, config, timeout=args.timeout, watch_workspace=True)
         _emit({"operation": "verify", **outcome.to_json()})
         return 0 if outcome.result == "confirmed" else 1
     answer = await client.request_verification(args.stream)

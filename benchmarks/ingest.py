@@ -215,7 +215,7 @@ def main():
     tokens = make_tokens(private, 20000)
     rates: dict[str, list[float]] = {"bare": [], "minimal": [], "product": []}
     cpus: dict[str, list[float]] = {"bare": [], "minimal": [], "product": []}
-    ratios = []
+    ratios, cpu_ratios = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for round_no in range(args.rounds):
             for kind in ("bare", "minimal", "product") if round_no == 0 else ("minimal", "product"):
@@ -226,6 +226,7 @@ def main():
                 cpus[kind].append(cpu_us)
                 print(f"round {round_no + 1} {kind:8s} {rate:7.0f} req/s  {cpu_us:6.0f} us CPU/request  statuses {statuses}", flush=True)
             ratios.append(rates["product"][-1] / rates["minimal"][-1])
+            cpu_ratios.append(cpus["product"][-1] / cpus["minimal"][-1])
     med = statistics.median
     print()
     print(f"bare handler        {med(rates['bare']):7.0f} req/s (load generator in the same 2-core machine)")
@@ -235,6 +236,10 @@ def main():
     print(f"product / bare      {med(rates['product']) / med(rates['bare']):.2f}")
     print(f"server CPU per request: bare {med(cpus['bare']):.0f} us, minimal {med(cpus['minimal']):.0f} us, "
           f"product {med(cpus['product']):.0f} us (product/minimal {med(cpus['product']) / med(cpus['minimal']):.2f})")
+    # On a shared machine the rates swing with the neighbours' load; CPU per request much less.
+    print(f"CPU per request, product / minimal: {med(cpu_ratios):.2f} (median of per-round ratios "
+          f"{', '.join(f'{r:.2f}' for r in cpu_ratios)}); at equal CPU the product would ingest "
+          f"{1 / med(cpu_ratios):.2f}x the minimal pipeline")
 
 
 if __name__ == "__main__":

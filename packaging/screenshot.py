@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 
-def main(out: str) -> int:
+def main(out: str, row: int = 1, tab: int = 0) -> int:
     import httpx
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
@@ -61,8 +61,8 @@ def main(out: str) -> int:
         QTimer.singleShot(600, select)
 
     def select():
-        window.select_row(1)
-        window.details.setCurrentIndex(0)
+        window.select_row(row)
+        window.details.setCurrentIndex(tab)
         QTimer.singleShot(400, shoot)
 
     def shoot():
@@ -78,4 +78,11 @@ def main(out: str) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1] if len(sys.argv) > 1 else str(ROOT / "docs" / "screenshot.png")))
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("out", nargs="?", default=str(ROOT / "docs" / "screenshot.png"))
+    parser.add_argument("--row", type=int, default=1, help="the capture to select")
+    parser.add_argument("--tab", type=int, default=0, help="0 Decoded, 1 Verification, 2 Raw HTTP")
+    args = parser.parse_args()
+    raise SystemExit(main(args.out, args.row, args.tab))

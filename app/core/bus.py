@@ -90,6 +90,11 @@ class Bus:
 
         return unsubscribe
 
+    @property
+    def has_subscribers(self) -> bool:
+        """Whether anyone listens (a publisher on a hot path may skip building the event)."""
+        return bool(self._subscribers)
+
     def publish(self, event: object) -> None:
         for subscriber in list(self._subscribers):
             try:

@@ -5,9 +5,13 @@ that asks this object for `len(view)` and `view.row(i)` and forwards what
 `refresh()` reports. The view never loads every row:
 
 - It keeps only the *ids* of the matching captures, in id (= arrival) order.
-  Unfiltered, with dense ids (the usual case: captures are never deleted), that
-  is just a range (two integers); filtered, an `array('q')` filled by one indexed
-  query (verdict/kind/issuer/event type indexes, FTS5 for free text).
+  Unfiltered, that is assumed to be a range (two integers: captures are never
+  deleted, so ids are dense), which opens a million captures at once; because
+  counting them to be sure takes a scan (~0.3 s per million), `ids_are_dense()`
+  checks it on a connection of the caller's (the window runs it on a worker
+  thread) and `reload(exact=True)` falls back to the real ids if it ever fails.
+  Filtered, the ids are an `array('q')` filled by one indexed query
+  (verdict/kind/issuer/event type indexes, FTS5 for free text).
 - Summaries (no bodies) are fetched a page at a time when asked for, and a few
   pages are cached (LRU), so scrolling anywhere costs one small indexed query.
 - `refresh()` appends the ids that arrived since the last look and says how many.
@@ -76,10 +80,12 @@ class _DenseIds:
 
 
 class CaptureView:
-    def __init__(self, conn: sqlite3.Connection, flt: CaptureFilter | None = None, *, descending: bool = False):
+    def __init__(self, conn: sqlite3.Connection, flt: CaptureFilter | None = None, *, descending: bool = False,
+                 exact: bool = False):
         self._conn = conn
         self.filter = flt or CaptureFilter()
         self.descending = descending
+        self.exact = exact  # True: never assume dense ids
         self._ids: _DenseIds | array = array("q")
         self._last_seen = 0  # the highest id the view has looked at
         self._pages: OrderedDict[int, list[CaptureSummary]] = OrderedDict()
@@ -117,6 +123,16 @@ class CaptureView:
     # -- changing -------------------------------------------------------------
     def set_filter(self, flt: CaptureFilter) -> None:
         self.filter = replace(flt, after_id=None, before_id=None)
+        self._load()
+
+    @property
+    def assumes_dense(self) -> bool:
+        """True when the rows are a range of ids nobody has counted yet."""
+        return isinstance(self._ids, _DenseIds) and not self.exact and len(self._ids) > 0
+
+    def reload(self, *, exact: bool | None = None) -> None:
+        if exact is not None:
+            self.exact = exact
         self._load()
 
     def set_descending(self, descending: bool) -> None:
@@ -167,13 +183,12 @@ class CaptureView:
         where, params = self.filter.where()
         self._last_seen = self._conn.execute("SELECT max(id) FROM captures").fetchone()[0] or 0
         if not where:
-            first, last, count = self._conn.execute(
-                "SELECT min(id), max(id), count(*) FROM captures WHERE id <= ?", (self._last_seen,)).fetchone()
-            if count == 0:
+            first = self._conn.execute("SELECT min(id) FROM captures").fetchone()[0]
+            if first is None:
                 self._ids = _DenseIds(1, 0)
                 return
-            if last - first + 1 == count:
-                self._ids = _DenseIds(first, last)
+            if not self.exact:
+                self._ids = _DenseIds(first, self._last_seen)
                 return
         bound = " AND " if where else " WHERE "
         ids = array("q")
@@ -196,12 +211,28 @@ class CaptureView:
             rows = self._conn.execute(
                 f"SELECT {_SUMMARY} FROM captures WHERE id IN ({marks}) ORDER BY id", wanted).fetchall()
         page = [_summary(r) for r in rows]
-        if len(page) != stop - start:  # cannot happen unless rows were deleted under us
-            raise LookupError(f"captures {start}..{stop} changed while the view was open")
+        if len(page) != stop - start:  # ids assumed dense are not (until reload(exact=True)): show the gaps
+            found = {s.id: s for s in page}
+            page = [found.get(i) or _missing(i) for i in (self._ids[p] for p in range(start, stop))]
         self._pages[page_no] = page
         if len(self._pages) > MAX_PAGES:
             self._pages.popitem(last=False)
         return page
+
+
+def _missing(capture_id: int) -> CaptureSummary:
+    return CaptureSummary(capture_id, 0.0, "", "(not in the workspace)", "", (), None, None, "", None)
+
+
+def ids_are_dense(conn: sqlite3.Connection) -> bool:
+    """Whether capture ids run without gaps (one consistent read: a count over an index,
+    ~0.3 s per million captures; run it off the GUI thread, on a connection of its own)."""
+    conn.execute("BEGIN")
+    try:
+        first, last, count = conn.execute("SELECT min(id), max(id), count(*) FROM captures").fetchone()
+    finally:
+        conn.execute("COMMIT")
+    return count == 0 or last - first + 1 == count
 
 
 def _bisect(ids: array, capture_id: int) -> int:

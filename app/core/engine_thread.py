@@ -25,17 +25,29 @@ log = logging.getLogger(__name__)
 
 
 class EngineThread:
-    def __init__(self, *, name: str = "signalscope-engine"):
+    def __init__(self, *, name: str = "signalscope-engine", on_error: Callable[[str], None] | None = None):
+        """`on_error(text)` hears of exceptions nobody awaited on the engine's loop (called
+        on the engine thread; a window hands it to its GUI thread)."""
         self.loop = asyncio.new_event_loop()
         self.engine = None  # app.core.engine.Engine once started
+        self._on_error = on_error
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         asyncio.set_event_loop(self.loop)
-        self.loop.set_exception_handler(_log_loop_exception)
+        self.loop.set_exception_handler(self._loop_exception)
         self.loop.run_forever()
         self.loop.close()
+
+    def _loop_exception(self, loop, context) -> None:
+        exc = context.get("exception")
+        log.error("engine loop: %s", context.get("message"), exc_info=exc)
+        if self._on_error is not None:
+            try:
+                self._on_error(f"{context.get('message') or 'engine error'}: {exc!r}" if exc else str(context.get("message")))
+            except Exception:  # noqa: BLE001 - the reporter must not take the loop down
+                log.exception("reporting an engine error failed")
 
     @property
     def running(self) -> bool:
@@ -104,7 +116,3 @@ def describe_start_error(exc: BaseException, port: int) -> tuple[str, bool]:
         what = "already in use" if exc.errno == errno.EADDRINUSE else "not allowed"
         return f"Port {port} is {what}; pick another port for the receiver.", True
     return f"The engine could not start: {exc}", False
-
-
-def _log_loop_exception(loop, context) -> None:
-    log.error("engine loop: %s", context.get("message"), exc_info=context.get("exception"))

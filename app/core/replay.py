@@ -184,15 +184,16 @@ class ReplayOutcome:
     error: str | None = None
     latency_ms: float | None = None
     notes: list[str] = field(default_factory=list)
+    queued: bool = False  # handed to a simulator stream, which delivers it with its own policy
 
     @property
     def ok(self) -> bool:
-        return self.state == store.DELIVERED
+        return self.state == store.DELIVERED or (self.queued and self.state == store.PENDING)
 
     def to_json(self) -> dict[str, Any]:
         return {"capture_id": self.capture_id, "delivery_id": self.delivery_id, "target": self.target,
                 "state": self.state, "status": self.status, "error": self.error, "latency_ms": self.latency_ms,
-                "ok": self.ok, "notes": self.notes}
+                "ok": self.ok, "queued": self.queued, "notes": self.notes}
 
 
 class Replayer:

@@ -14,7 +14,7 @@ import asyncio
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 
 from app.core.replay import ReplayEditError, ReplayOutcome, ReplayRequest, Replayer
 from app.core.store.captures import CaptureFilter, get_capture, iter_captures
@@ -76,7 +76,10 @@ class RunSummary:
 async def run_bulk(writer: StoreWriter, replayer: Replayer, conn, ids: list[int], *, target: str,
                    build: Callable[[dict[str, Any]], ReplayRequest], mode: str, selection: Selection,
                    rate: float | None = None, policy: str = "github", cancel: asyncio.Event | None = None,
-                   progress: Callable[[RunSummary, ReplayOutcome], None] | None = None) -> RunSummary:
+                   progress: Callable[[RunSummary, ReplayOutcome], None] | None = None,
+                   send: Callable[[ReplayRequest, int], Awaitable[ReplayOutcome]] | None = None) -> RunSummary:
+    """Send `ids` one by one at `rate`; `send(req, run_id)` replaces the plain push to `target`
+    (a simulator stream's queue, for instance)."""
     now = time.time()
     run_id = await writer.run(lambda c: c.execute(
         "INSERT INTO replay_runs (started_at, target, mode, selection, total) VALUES (?,?,?,?,?) RETURNING id",
@@ -93,10 +96,12 @@ async def run_bulk(writer: StoreWriter, replayer: Replayer, conn, ids: list[int]
             capture = get_capture(conn, capture_id)
             try:
                 req = build(capture)
-            except ReplayEditError as exc:
+                if send is not None:
+                    outcome = await send(req, run_id)
+                else:
+                    outcome = await replayer.send(req, target, policy=policy, run_id=run_id)
+            except ReplayEditError as exc:  # this capture cannot go there: its outcome says why
                 outcome = ReplayOutcome(capture_id, None, target, "failed", error=str(exc))
-            else:
-                outcome = await replayer.send(req, target, policy=policy, run_id=run_id)
             summary.outcomes.append(outcome)
             summary.succeeded += outcome.ok
             summary.failed += not outcome.ok

@@ -70,6 +70,9 @@ class Check(NamedTuple):
         return {"name": self.name, "status": self.status, "detail": self.detail}
 
 
+_new_tuple = tuple.__new__
+
+
 @dataclass
 class VerificationReport:
     checks: list[Check] = field(default_factory=list)
@@ -78,7 +81,9 @@ class VerificationReport:
     description: str | None = None
 
     def add(self, name: str, status: str, detail: str) -> None:
-        self.checks.append(Check(name, status, detail))
+        # tuple.__new__ directly: the same Check, without NamedTuple's Python-level __new__
+        # (called ~15 times per SET on the receiver's hot path).
+        self.checks.append(_new_tuple(Check, (name, status, detail)))
 
     def status_of(self, name: str) -> str | None:
         for check in self.checks:

@@ -9,9 +9,12 @@ own while no engine has the workspace open.
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the window imports this module before its first paint: keep it light
+    import sqlite3
 
 KEY = "receiver_settings"
 THEMES = ("system", "light", "dark")

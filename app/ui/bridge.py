@@ -4,7 +4,10 @@ Bus subscribers run on the engine thread and must be quick: `EngineBridge`
 only appends the event to a list under a lock and, for the first event of a
 batch, emits a queued signal that arms a 50 ms single-shot timer on the GUI
 thread. When it fires, the whole batch is handed out at once, so however fast
-the receiver ingests, the window repaints at most ~20 times a second.
+the receiver ingests, the window repaints at most ~20 times a second; while
+batches are big (the receiver at full rate), the next one waits 250 ms, as no
+one reads rows arriving at a thousand a second and each repaint then competes
+with the engine thread for the GIL and the CPU.
 
 Calls into the engine (`run`) go through `asyncio.run_coroutine_threadsafe`
 (EngineThread.submit); their outcome comes back to the GUI thread by a queued
@@ -22,9 +25,11 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from app.core.bus import CaptureStored, Changed, EngineProblem, ServerListening
+from app.core.bus import CaptureStored, Changed, DeliveryChanged, EngineProblem, ServerListening
 
 BATCH_MS = 50
+BUSY_BATCH_MS = 250
+BUSY_BATCH = 100  # captures in one batch that mean "full rate"
 
 
 class EngineBridge(QObject):
@@ -33,6 +38,7 @@ class EngineBridge(QObject):
     problem = Signal(str, str)  # message, detail
     changed = Signal(str)  # topic
     failed = Signal(str, str)  # what, error text (an engine call raised)
+    deliveries_changed = Signal(list)  # delivery ids of one batch (DeliveryChanged, Changed('deliveries'))
     events = Signal(list)  # every event of a batch, for panels that pick their own kinds (e.g. ExchangeRecorded)
 
     _wake = Signal()
@@ -73,8 +79,13 @@ class EngineBridge(QObject):
             return
         self.batches += 1
         stored = [e for e in events if isinstance(e, CaptureStored)]
+        self._timer.setInterval(BUSY_BATCH_MS if len(stored) >= BUSY_BATCH else BATCH_MS)
         if stored:
             self.captures_stored.emit(stored)
+        deliveries = [e.delivery_id for e in events if isinstance(e, DeliveryChanged)]
+        deliveries += [i for e in events if isinstance(e, Changed) and e.topic == "deliveries" for i in e.ids]
+        if deliveries:
+            self.deliveries_changed.emit(list(dict.fromkeys(deliveries)))
         for event in events:
             if isinstance(event, ServerListening):
                 self.listening.emit(event.name, event.url)

@@ -8,7 +8,7 @@ order changes). It never holds more than the view's page cache.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from enum import IntEnum
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
@@ -63,7 +63,7 @@ class CaptureListModel(QAbstractTableModel):
     def __init__(self, view: CaptureView | None = None, parent=None):
         super().__init__(parent)
         self._view = view
-        self._cache: dict[int, tuple[str, ...]] = {}
+        self._cache: dict[int, tuple[tuple[str, ...], str]] = {}
 
     @property
     def view(self) -> CaptureView | None:
@@ -108,6 +108,8 @@ class CaptureListModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == COL_EVENTS:
                 return tooltip("\n".join(summary.event_types))
+            if column == COL_TIME:
+                return datetime.fromtimestamp(summary.received_at, timezone.utc).isoformat(timespec="milliseconds")
             if column in (COL_REQUEST, COL_SUBJECT, COL_ISSUER):
                 return tooltip(_cell(summary, column))
             return None
@@ -118,15 +120,19 @@ class CaptureListModel(QAbstractTableModel):
         return None
 
     def _cells(self, row: int) -> tuple[str, ...]:
+        return self.row_cells(row)[0]
+
+    def row_cells(self, row: int) -> tuple[tuple[str, ...], str]:
+        """The row's formatted cells and its verdict (for the delegate: one call per cell)."""
         capture_id = self._view.capture_id(row)
-        cells = self._cache.get(capture_id)
-        if cells is None:
+        cached = self._cache.get(capture_id)
+        if cached is None:
             summary = self._view.row(row)
-            cells = tuple(_cell(summary, c) for c in range(len(HEADERS)))
+            cached = (tuple(_cell(summary, c) for c in range(len(HEADERS))), summary.verdict)
             if len(self._cache) > 4000:
                 self._cache.clear()
-            self._cache[capture_id] = cells
-        return cells
+            self._cache[capture_id] = cached
+        return cached
 
     def flags(self, index):
         return _FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
@@ -154,6 +160,16 @@ class CaptureListModel(QAbstractTableModel):
             return
         self.beginResetModel()
         self._view.set_filter(flt)
+        self._cache.clear()
+        self.endResetModel()
+
+    def reload_exact(self) -> None:
+        """The view's ids were assumed dense and are not: list the real ones."""
+        if self._view is None:
+            return
+        self.beginResetModel()
+        self._cache.clear()
+        self._view.reload(exact=True)
         self.endResetModel()
 
     def refresh(self) -> int:

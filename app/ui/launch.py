@@ -47,8 +47,10 @@ def open_window(workspace: Path):
     app.setApplicationName("Signalscope")
     app.setOrganizationName("Signalscope")
     app.setDesktopFileName(APP_ID)
-    icon = Path(__file__).resolve().parent.parent.parent / "resources" / f"{APP_ID}.svg"
-    if icon.exists():
+    from importlib import resources
+
+    icon = resources.files("app.resources").joinpath(f"{APP_ID}.svg")
+    if icon.is_file():
         app.setWindowIcon(QIcon(str(icon)))
     window = MainWindow(workspace, open_after_paint=True)
     install_error_hooks(window)

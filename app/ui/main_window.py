@@ -10,22 +10,20 @@ The list reads the workspace through its own read-only connection.
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QMainWindow, QSplitter, QTableView, QTabWidget,
-                               QVBoxLayout, QWidget)
+import shiboken6
 
-from app.core.bus import Bus
-from app.core.store.schema import WorkspaceError, connect, open_workspace
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QSplitter, QTabWidget, QVBoxLayout, QWidget
+
 from app.core.workspace_settings import ReceiverSettings, load_settings, trusted_issuers
 from app.ui.bridge import EngineBridge
-from app.ui.capture_model import COL_REQUEST, COL_TIME, CaptureListModel
+from app.ui.capture_model import CaptureListModel
+from app.ui.capture_table import CaptureTable
 from app.ui.filter_bar import FilterBar
-from app.ui.panels.decoded import DecodedPanel
-from app.ui.panels.raw_http import RawHttpPanel
-from app.ui.panels.verification import VerificationPanel
 from app.ui.status import ErrorBar, ReceiverStatus
 from app.ui import preferences
 
@@ -33,10 +31,15 @@ log = logging.getLogger(__name__)
 
 
 class MainWindow(QMainWindow):
+    # The count behind the dense-id assumption scans an index (~0.3 s per million captures):
+    # it waits until start-up and the first interactions are over, not to compete with them.
+    DENSITY_CHECK_DELAY_MS = 2000
+
     engine_started = Signal(dict)  # ready_info
     capture_shown = Signal(int)  # the id the panels now show
     first_painted = Signal()
     report_error = Signal(str)  # from any thread: shown in the error bar (queued)
+    _density_known = Signal(object, bool)  # (view, dense) from the worker thread that counted
 
     def __init__(self, workspace: Path, parent=None, *, open_after_paint: bool = False):
         super().__init__(parent)
@@ -44,43 +47,17 @@ class MainWindow(QMainWindow):
         self.settings = ReceiverSettings()
         self.engine_thread = None  # app.core.engine_thread.EngineThread once started
         self.bridge = EngineBridge(self)
-        self.bus = Bus()
-        self.bus.subscribe(self.bridge.publish)
+        self.bus = None  # app.core.bus.Bus, made with the engine
         self._conn = None
         self._trusted: set[str] = set()
         self._shown_id: int | None = None
-        self._follow_tail = True
 
         self.error_bar = ErrorBar(self)
         self.filter_bar = FilterBar(self)
         self.model = CaptureListModel(parent=self)
-        self.table = QTableView(self)
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setSortingEnabled(False)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.horizontalHeader().setSortIndicatorShown(True)
-        self.table.horizontalHeader().setSortIndicator(COL_TIME, Qt.SortOrder.AscendingOrder)
-        self.table.horizontalHeader().sortIndicatorChanged.connect(self._sort_changed)
-        self.table.setAlternatingRowColors(True)
-        self.table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerItem)
-        self._scroll_before = 0
-        widths = (170, 220, 70, 150, 190, 190, 100, 60)
-        for column, width in enumerate(widths):
-            self.table.setColumnWidth(column, width)
+        self.table = CaptureTable(self.model, self)
 
-        self.decoded = DecodedPanel(self)
-        self.verification = VerificationPanel(self)
-        self.raw_http = RawHttpPanel(self)
-        self.details = QTabWidget(self)
-        self.details.addTab(self.decoded, "Decoded")
-        self.details.addTab(self.verification, "Verification")
-        self.details.addTab(self.raw_http, "Raw HTTP")
+        self.details = QTabWidget(self)  # the panels are added by _build_panels
 
         self.splitter = QSplitter(Qt.Orientation.Vertical, self)
         self.splitter.addWidget(self.table)
@@ -103,25 +80,42 @@ class MainWindow(QMainWindow):
         self._stats_timer.timeout.connect(self._update_counts)
 
         self.filter_bar.filter_changed.connect(self._filter_changed)
-        self.table.selectionModel().currentRowChanged.connect(self._current_changed)
-        self.model.rowsAboutToBeInserted.connect(self._rows_about_to_arrive)
-        self.model.rowsInserted.connect(self._rows_arrived)
+        self.table.current_capture_changed.connect(self._show_capture)
         self.bridge.captures_stored.connect(self._captures_stored)
         self.bridge.problem.connect(self._engine_problem)
         self.bridge.failed.connect(self._call_failed)
         self.bridge.changed.connect(self._workspace_changed)
-        self.verification.trust_requested.connect(self.trust_issuer)
         self.error_bar.action_triggered.connect(self._error_action)
         self.report_error.connect(self.show_error)
+        self._density_known.connect(self._density_checked)
+        self._dense_confirmed = False
         self._painted = False
         self._build_actions()
         self.resize(1280, 720)
-        preferences.restore_window(self)
-        if open_after_paint:  # launch: paint the frame first, then the store (imports jwcrypto) and the engine
+        self._layout_restored = preferences.restore_window(self)
+        if open_after_paint:  # launch: paint the frame first, then the panels, the store and the engine
             self.setWindowTitle(f"{self.workspace.name} — Signalscope")
             self.first_painted.connect(self._open_after_paint)
         else:
+            self._build_panels()
             self._open_workspace_view()
+
+    def _build_panels(self) -> None:
+        from app.ui.panels.decoded import DecodedPanel
+        from app.ui.panels.raw_http import RawHttpPanel
+        from app.ui.panels.verification import VerificationPanel
+
+        self.decoded = DecodedPanel(self)
+        self.verification = VerificationPanel(self)
+        self.raw_http = RawHttpPanel(self)
+        self.details.addTab(self.decoded, "Decoded")
+        self.details.addTab(self.verification, "Verification")
+        self.details.addTab(self.raw_http, "Raw HTTP")
+        self.verification.trust_requested.connect(self.trust_issuer)
+        preferences.restore_detail_tab(self)
+        if not self._layout_restored:  # first run: the list above, a bit more room for the panels
+            total = max(self.splitter.height(), 600)
+            self.splitter.setSizes([total * 2 // 5, total - total * 2 // 5])
 
     # -- actions and keys -----------------------------------------------------------
     def _build_actions(self) -> None:
@@ -132,12 +126,23 @@ class MainWindow(QMainWindow):
         from app.ui.menus import build_menus  # the menu bar: workspace, settings
 
         build_menus(self)
+        from app.ui.retry_views import install_retry_views  # deliveries, timelines, policy lab, fault rules
+
+        self.retry_views = install_retry_views(self)
+        from app.ui.replay_actions import install as install_replay  # replay actions, dialogs, Replays dock
+
+        self.replay = install_replay(self)
+        from app.ui.captures_io import install as install_captures_io  # import/export, drops, curl, compare
+
+        self.captures_io = install_captures_io(self, self.replay)
         from app.ui.subscriptions import install_subscriptions  # issue 5: the Subscriptions dock
 
         self.subscriptions = install_subscriptions(self)
 
     # -- the workspace ----------------------------------------------------------------
     def _open_workspace_view(self) -> None:
+        from app.core.store.schema import WorkspaceError, connect, open_workspace
+
         self.setWindowTitle(f"{self.workspace.name} — Signalscope")
         try:
             open_workspace(self.workspace).close()  # creates it, or brings its schema up to date
@@ -152,13 +157,17 @@ class MainWindow(QMainWindow):
         self._trusted = {i for i, _, _ in trusted_issuers(self._conn)}
         from app.core.capture_view import CaptureView
 
+        self._dense_confirmed = False
         self.model.set_view(CaptureView(self._conn, self.filter_bar.current_filter()))
+        self._check_density()
         preferences.add_recent(self.workspace)
+        self.retry_views.reload()
         if self.model.rowCount():
             self.table.scrollToBottom()
         QTimer.singleShot(0, self._fill_filter_choices)
 
     def _open_after_paint(self) -> None:
+        QTimer.singleShot(0, self._build_panels)
         QTimer.singleShot(0, self._open_workspace_view)
         QTimer.singleShot(0, self.start_engine)
 
@@ -178,8 +187,14 @@ class MainWindow(QMainWindow):
         self._close_view()
         self.workspace = Path(path).resolve()
         self._open_workspace_view()
-        if self.engine_thread is not None and self._conn is not None:
+        if self.engine_thread is None:
+            return
+        if self._conn is not None:
             self.start_engine()
+        else:  # not a workspace: the engine must not keep serving the previous one
+            self._stats_timer.stop()
+            self.status.set_stopped("Not listening")
+            self.bridge.run(self.engine_thread.stop_engine(), "stopping the engine")
 
     def _close_view(self) -> None:
         self.model.set_view(None)
@@ -195,8 +210,13 @@ class MainWindow(QMainWindow):
 
         if self._conn is None:
             return
+        if self.bus is None:
+            from app.core.bus import Bus
+
+            self.bus = Bus()
+            self.bus.subscribe(self.bridge.publish)
         if self.engine_thread is None:
-            self.engine_thread = EngineThread()
+            self.engine_thread = EngineThread(on_error=self.report_error.emit)
         self.status.set_stopped("Starting…")
         future = self.engine_thread.start_engine(engine_options(self.workspace, self.settings), self.bus)
         self.bridge.run(future, "starting the engine", self._engine_ready, self._engine_failed)
@@ -208,10 +228,11 @@ class MainWindow(QMainWindow):
         if self.settings.receiver_port == 0:  # keep the port we got, so the URL stays the same next time
             from app.core.workspace_settings import save_settings_op
 
-            port = int(info["receiver_url"].split(":")[2].split("/")[0])
-            self.settings.receiver_port = port
-            self.bridge.run(self.engine_thread.call(lambda e: e.writer.run(save_settings_op(self.settings))),
-                            "saving the settings")
+            from urllib.parse import urlsplit
+
+            self.settings.receiver_port = urlsplit(info["receiver_url"]).port or 0
+            op = save_settings_op(self.settings)  # serialised here, on the GUI thread
+            self.bridge.run(self.engine_thread.call(lambda e: e.writer.run(op)), "saving the settings")
         self.engine_started.emit(info)
 
     def _engine_failed(self, exc: BaseException) -> None:
@@ -248,48 +269,59 @@ class MainWindow(QMainWindow):
         self.model.refresh()
         self._update_counts()
 
-    def _rows_about_to_arrive(self, parent: QModelIndex, first: int, last: int) -> None:
-        bar = self.table.verticalScrollBar()
-        self._follow_tail = bar.value() >= bar.maximum()
-        self._scroll_before = bar.value()
-
-    def _rows_arrived(self, parent: QModelIndex, first: int, last: int) -> None:
-        view = self.model.view
-        bar = self.table.verticalScrollBar()
-        if view is not None and view.descending:
-            if self._scroll_before > 0:  # keep the rows in sight where they were (scrolling is per row)
-                bar.setValue(self._scroll_before + (last - first + 1))
-        elif self._follow_tail:
-            self.table.scrollToBottom()
-
     def _filter_changed(self, flt) -> None:
         keep = self._shown_id
         self.model.set_filter(flt)
         self._reselect(keep)
+        self._check_density()
 
-    def _sort_changed(self, column: int, order) -> None:
-        if column != COL_TIME:
-            self.table.horizontalHeader().setSortIndicator(COL_TIME, order)
+    def _check_density(self) -> None:
+        """The unfiltered list opens assuming dense ids; count them on a worker thread
+        (a scan of ~0.3 s per million captures) and reload exactly if they are not."""
+        view = self.model.view
+        if view is not None and view.assumes_dense and not self._dense_confirmed:
+            # with self as the context: no call if the window is gone by then
+            QTimer.singleShot(self.DENSITY_CHECK_DELAY_MS, self, lambda: self._start_density_count(view))
+
+    def _start_density_count(self, view) -> None:
+        if view is not self.model.view or not view.assumes_dense or self._dense_confirmed:
             return
-        self.model.sort(COL_TIME, order)
+        path = self.workspace
+
+        def count() -> None:
+            from app.core.capture_view import ids_are_dense
+            from app.core.store.schema import connect
+
+            conn = connect(path, readonly=True)
+            try:
+                dense = ids_are_dense(conn)
+            finally:
+                conn.close()
+            try:
+                if shiboken6.isValid(self):
+                    self._density_known.emit(view, dense)
+            except RuntimeError:  # the window was deleted meanwhile: nobody to tell
+                pass
+
+        threading.Thread(target=count, name="capture-count", daemon=True).start()
+
+    def _density_checked(self, view, dense: bool) -> None:
+        if view is not self.model.view:
+            return
+        if dense:
+            self._dense_confirmed = True
+            return
+        log.warning("capture ids have gaps: listing them exactly")
+        keep = self._shown_id
+        self.model.reload_exact()
+        self._reselect(keep)
 
     def _reselect(self, capture_id: int | None) -> None:
-        row = self.model.row_of(capture_id) if capture_id is not None else None
-        if row is None:
+        if not self.table.select_capture(capture_id):
             self._show_capture(None)
-            return
-        index = self.model.index(row, COL_REQUEST)
-        self.table.selectionModel().setCurrentIndex(
-            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
-        self.table.scrollTo(index)
 
     def select_row(self, row: int) -> None:
-        self.table.selectionModel().setCurrentIndex(
-            self.model.index(row, COL_REQUEST),
-            QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
-
-    def _current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
-        self._show_capture(self.model.capture_id(current))
+        self.table.select_row(row)
 
     def _show_capture(self, capture_id: int | None, *, force: bool = False) -> None:
         if capture_id == self._shown_id and not force:
@@ -303,6 +335,10 @@ class MainWindow(QMainWindow):
         self.raw_http.show_capture(capture)
         if capture is not None:
             self.capture_shown.emit(capture_id)
+
+    def show_delivery_timeline(self, delivery_id: int) -> None:
+        """Show the Deliveries dock with this delivery's timeline (for other views to call)."""
+        self.retry_views.show_delivery_timeline(delivery_id)
 
     # -- problems --------------------------------------------------------------------
     def show_error(self, text: str) -> None:
@@ -332,9 +368,12 @@ class MainWindow(QMainWindow):
         preferences.apply_theme(settings.theme)
         self.error_bar.hide()
         if self.engine_thread is not None and self.engine_thread.engine is not None:
-            future = self.engine_thread.call(lambda e: e.writer.run(save_settings_op(settings)))
+            op = save_settings_op(settings)
+            future = self.engine_thread.call(lambda e: e.writer.run(op))
             self.bridge.run(future, "saving the settings", lambda _: self.start_engine())
         else:
+            from app.core.store.schema import open_workspace
+
             conn = open_workspace(self.workspace)  # no engine has it open: write directly
             try:
                 save_settings_op(settings)(conn)

@@ -26,11 +26,13 @@ def save_window(window) -> None:
     s = store()
     for key, value in window.saved_state().items():
         s.setValue(key, value)
-    s.setValue("detail_tab", window.details.currentIndex())
+    if window.details.count():
+        s.setValue("detail_tab", window.details.currentIndex())
     s.sync()
 
 
-def restore_window(window) -> None:
+def restore_window(window) -> bool:
+    """Geometry and layout from the last run; False when there was none (first run)."""
     s = store()
     geometry = s.value("geometry")
     if geometry is not None:
@@ -41,7 +43,11 @@ def restore_window(window) -> None:
     header = s.value("header")
     if header is not None:
         window.table.horizontalHeader().restoreState(header)
-    tab = s.value("detail_tab")
+    return splitter is not None
+
+
+def restore_detail_tab(window) -> None:
+    tab = store().value("detail_tab")
     if tab is not None:
         window.details.setCurrentIndex(int(tab))
 

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from app.core.capture_view import PAGE_SIZE, CaptureView, distinct_values
+from app.core.capture_view import PAGE_SIZE, CaptureView, distinct_values, ids_are_dense
 from app.core.store.captures import CaptureFilter, CaptureRecord, insert_capture
 from app.core.store.schema import connect, open_workspace
 from app.core.store.writer import StoreWriter
@@ -112,3 +112,22 @@ def test_paging_a_large_view_is_quick(workspace):
     for i in range(0, 3000, 7):
         view.row(i)
     assert time.perf_counter() - started < 1.0
+
+
+def test_gaps_in_ids_are_detected_and_an_exact_reload_skips_them(workspace):
+    workspace(*(record(i) for i in range(5)))
+    writer_conn = connect(workspace.path)
+    writer_conn.execute("DELETE FROM captures WHERE id = 3")
+    conn = connect(workspace.path, readonly=True)
+    view = CaptureView(conn)
+    assert view.assumes_dense and len(view) == 5  # opened at once, not counted
+    assert view.row(2).path == "(not in the workspace)"  # the gap shows, nothing raises
+    assert not ids_are_dense(connect(workspace.path, readonly=True))
+    view.reload(exact=True)
+    assert [view.row(i).path for i in range(len(view))] == ["/events/0", "/events/1", "/events/3", "/events/4"]
+    assert not view.assumes_dense
+
+
+def test_dense_ids_are_confirmed(workspace):
+    workspace(*(record(i) for i in range(5)))
+    assert ids_are_dense(connect(workspace.path, readonly=True))

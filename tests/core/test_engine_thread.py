@@ -76,3 +76,22 @@ def test_unknown_setting_keys_are_kept_and_bad_values_fall_back(tmp_path):
     settings = ReceiverSettings.from_json({"receiver_port": 99999, "theme": "neon", "future": 1})
     assert (settings.receiver_port, settings.theme) == (0, "system")
     assert settings.to_json()["future"] == 1
+
+
+def test_an_exception_nobody_awaited_is_reported(tmp_path):
+    import asyncio
+    import threading
+
+    heard = []
+    done = threading.Event()
+    thread = EngineThread(on_error=lambda text: (heard.append(text), done.set()))
+    try:
+        async def orphan():
+            asyncio.get_running_loop().call_exception_handler({"message": "Task exception was never retrieved",
+                                                               "exception": ValueError("lost in a task")})
+
+        thread.submit(orphan()).result(5)
+        assert done.wait(5)
+        assert "lost in a task" in heard[0]
+    finally:
+        thread.close()

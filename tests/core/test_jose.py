@@ -33,3 +33,26 @@ def test_arbitrary_bytes_never_raise(data):
 def test_arbitrary_base64url_text_never_raises(text):
     decoded = decode_compact(text)
     assert decoded.ok or decoded.error
+
+
+def test_payload_text_is_kept_as_the_token_carried_it():
+    payload = b'{"jti": "1",  "iss":"https://idp.example.com/\\u00e9"}'
+    decoded = decode_compact(b64url_encode(b'{"alg":"ES256"}') + "." + b64url_encode(payload) + "." + b64url_encode(b"s"))
+    assert decoded.claims_text == payload.decode() and decoded.claims["jti"] == "1"
+
+
+@given(st.text(max_size=60))
+def test_b64url_decode_agrees_with_the_standard_library(text):
+    import base64
+
+    from app.core.jose import b64url_decode
+
+    try:
+        expected = ("ok", base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))) if not any(c in text for c in "+/=") else None
+    except ValueError:
+        expected = ("error",)
+    try:
+        got = ("ok", b64url_decode(text))
+    except ValueError:
+        got = ("error",) if expected is not None else None
+    assert got == expected

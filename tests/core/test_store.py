@@ -87,3 +87,26 @@ async def test_identical_repeat_of_an_accepted_set_is_answered_202(tmp_path):
     other = await writer.run(insert_capture(record(3, kind="set", jti="j1", issuer="i", body=b"different", response_status=400, response_body=b"x", report=report)))
     assert other.repeat_of == first.id and other.response_status == 400
     await writer.close()
+
+
+def test_a_migration_merged_after_a_higher_one_is_still_applied(tmp_path):
+    """A workspace written by a build that had migration 4 but not 3 (merged out of order)."""
+    import sqlite3
+
+    from app.core.store.schema import MIGRATIONS, _statements
+
+    path = tmp_path / "between.signalscope"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for number, script in sorted(MIGRATIONS):
+        if number != 3:
+            for statement in _statements(script):
+                conn.execute(statement)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    conn.close()
+    for _ in range(2):  # and opening it again changes nothing
+        conn = open_workspace(path)
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(captures)")}
+        assert {"source", "source_entry"} <= columns
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert conn.execute("SELECT count(*) FROM transmitters").fetchone()[0] == 0
+        conn.close()

@@ -150,3 +150,27 @@ async def test_no_loss_2000_sets_over_50_connections(engine, peer):
     conn = sqlite3.connect(engine.config.workspace)
     assert conn.execute("SELECT count(*) FROM captures WHERE response_status = 202").fetchone()[0] == 2000
     assert conn.execute("SELECT count(DISTINCT jti) FROM captures").fetchone()[0] == 2000
+
+
+async def test_expect_100_continue_gets_the_body_through(engine, peer):
+    token = peer.set().encode()
+    async with aiohttp.ClientSession() as s:
+        async with s.post(engine.receiver.url, data=token, headers=SET_TYPE, expect100=True) as r:
+            assert r.status == 202
+    [capture] = captures(engine)
+    assert capture["body"] == token and capture["verdict"] == "valid"
+
+
+async def test_unknown_expectation_is_refused_with_417(engine, peer):
+    status, _, _ = await post(engine.receiver.url, peer.set(), headers={**SET_TYPE, "Expect": "teapot"})
+    assert status == 417
+
+
+async def test_a_subscriber_hears_of_every_stored_capture(engine, peer):
+    from app.core.bus import CaptureStored
+
+    heard = []
+    engine.bus.subscribe(heard.append)
+    assert (await post(engine.receiver.url, peer.set()))[0] == 202
+    [event] = [e for e in heard if isinstance(e, CaptureStored)]
+    assert (event.kind, event.verdict, event.response_status) == ("set", "valid", 202)

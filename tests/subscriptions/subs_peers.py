@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from urllib.parse import unquote
 
 import asyncio
 
 from aiohttp import web
 from jwcrypto.jwk import JWK
+from jwcrypto.jws import JWS
 
 AUDIENCE = "https://receiver.example.com"
 RISC_PUSH = "https://schemas.openid.net/secevent/risc/delivery-method/push"
@@ -45,6 +47,11 @@ class VariantTransmitter:
         r.add_post("/mgmt/subject:add", self.guard(lambda req, body: web.Response(status=204)))
         r.add_post("/mgmt/subject:remove", self.guard(lambda req, body: web.Response(status=200)))
         r.add_post("/mgmt/verify", self.guard(lambda req, body: web.Response(status=202)))
+        # a poll endpoint that never holds a long poll (answers at once, with nothing)
+        r.add_post("/mgmt/poll", self.guard(lambda req, body: web.json_response({"sets": {}})))
+        # a poll endpoint handing out one SET signed with our key, keyed by a jti that is not its own
+        r.add_post("/mgmt/poll-misKeyed", self.guard(
+            lambda req, body: web.json_response({"sets": {"not-its-jti": self.sign_set("its-jti")}})))
         self.runner = web.AppRunner(app, access_log=None)
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
@@ -58,6 +65,15 @@ class VariantTransmitter:
 
     async def keys(self, request: web.Request) -> web.Response:
         return web.json_response({"keys": [json.loads(self.key.export_public())]})
+
+    def sign_set(self, jti: str) -> str:
+        claims = {"iss": self.issuer, "jti": jti, "iat": int(time.time()), "aud": AUDIENCE,
+                  "sub_id": {"format": "email", "email": "jane@example.com"},
+                  "events": {"https://schemas.openid.net/secevent/caep/event-type/session-revoked": {
+                      "event_timestamp": int(time.time())}}}
+        token = JWS(json.dumps(claims).encode())
+        token.add_signature(self.key, alg="ES256", protected={"typ": "secevent+jwt", "alg": "ES256", "kid": "variant-1"})
+        return token.serialize(compact=True)
 
     def meta(self) -> dict:
         b = self.base

@@ -5,6 +5,10 @@ import json
 import sqlite3
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.slow  # each test starts `python -m app streams ...` subprocesses
+
 SESSION_REVOKED = "https://schemas.openid.net/secevent/caep/event-type/session-revoked"
 
 
@@ -40,6 +44,12 @@ async def test_create_verify_and_poll_a_stream_from_the_command_line(sim, tmp_pa
     everything = json.dumps(conn.execute("SELECT * FROM transmitter_exchanges").fetchall(), default=str)
     assert token not in everything
     conn.close()
+    rc, exchanges, err = await streams("exchanges", "--workspace", ws)
+    assert rc == 0, err
+    assert [e["operation"] for e in exchanges][:3] == ["discover", "jwks", "create"]
+    assert {e["issuer"] for e in exchanges} == {issuer} and all(e["duration_ms"] >= 0 for e in exchanges)
+    rc, [known], err = await streams("transmitters", "--workspace", ws)
+    assert rc == 0 and known["issuer"] == issuer and known["auth"] == {"kind": "bearer"}
 
 
 async def test_a_refused_token_is_exit_2_with_one_sentence_and_no_secret(sim):
@@ -53,3 +63,28 @@ async def test_a_refused_token_is_exit_2_with_one_sentence_and_no_secret(sim):
 async def test_an_unreachable_transmitter_is_exit_2(sim):
     rc, out, err = await streams("discover", "--transmitter", "http://127.0.0.1:1")
     assert rc == 2 and out == [] and err.startswith("signalscope: cannot reach the transmitter at http://127.0.0.1:1/")
+
+
+async def test_verify_of_a_push_stream_watches_the_workspace_a_running_receiver_stores_into(sim):
+    engine, subs = sim
+    client = await subs.connect(engine.transmitter.issuer)
+    config = (await client.create_stream({"delivery": {"method": "urn:ietf:rfc:8935",
+                                                       "endpoint_url": engine.receiver.url}})).data
+    rc, [verified], err = await streams("verify", "--transmitter", engine.transmitter.issuer,
+                                        "--token", engine.transmitter.management_token,
+                                        "--workspace", str(engine.config.workspace),
+                                        "--stream", config["stream_id"], "--timeout", "10")
+    assert rc == 0, err
+    assert verified["result"] == "confirmed" and verified["origin"] == "push"
+
+
+async def test_verify_of_a_push_stream_elsewhere_times_out_with_status_1(sim, tmp_path):
+    engine, subs = sim
+    client = await subs.connect(engine.transmitter.issuer)
+    config = (await client.create_stream({"delivery": {"method": "urn:ietf:rfc:8935",
+                                                       "endpoint_url": "http://127.0.0.1:9/nowhere"}})).data
+    rc, [outcome], err = await streams("verify", "--transmitter", engine.transmitter.issuer,
+                                       "--token", engine.transmitter.management_token,
+                                       "--workspace", str(tmp_path / "other.signalscope"),
+                                       "--stream", config["stream_id"], "--timeout", "0.5")
+    assert rc == 1 and outcome["result"] == "timeout" and "within 0.5 s" in outcome["detail"]

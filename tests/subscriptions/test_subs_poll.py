@@ -115,3 +115,13 @@ async def test_a_push_stream_has_no_poller(sim):
                                                        "endpoint_url": engine.receiver.url}})).data
     with pytest.raises(TransmitterError, match="does not deliver by poll"):
         subs.poller(client, config)
+
+
+async def test_a_polled_capture_says_it_was_polled_in_its_report(sim):
+    engine, subs = sim
+    client, config = await poll_stream(engine, subs)
+    await emit(engine, config["stream_id"])
+    [polled] = (await subs.poller(client, config).poll()).sets
+    report = json.loads(engine.writer._conn.execute("SELECT report FROM captures WHERE id = ?",
+                                                    (polled.capture_id,)).fetchone()[0])
+    assert ["content_type", "pass", "polled: the SET came in an RFC 8936 poll response"] in report["checks"]

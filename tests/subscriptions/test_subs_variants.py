@@ -64,3 +64,22 @@ async def test_a_status_answer_without_stream_id_is_noted(client):
     answer = await client.get_status(stream_id)
     assert answer.data == {"status": "enabled"}
     assert "no stream_id in the status answer (SSF ID3 added it)" in answer.notes
+
+
+async def test_continuous_polling_does_not_spin_when_the_transmitter_never_holds_a_long_poll(sim, client, variant):
+    _, subs = sim
+    config = {"stream_id": "p1", "delivery": {"method": "urn:ietf:rfc:8936", "endpoint_url": variant.base + "/mgmt/poll"}}
+    outcomes = await subs.poller(client, config).run(seconds=0.6, interval=0.25)
+    assert 1 <= len(outcomes) <= 4
+    assert all(o.sets == [] and "no 'sets'" not in " ".join(o.notes) for o in outcomes)
+
+
+async def test_a_set_polled_from_another_transmitter_verifies_with_its_keys_and_a_wrong_key_is_flagged(sim, client,
+                                                                                                     variant):
+    engine, subs = sim
+    config = {"stream_id": "p1", "delivery": {"method": "urn:ietf:rfc:8936",
+                                              "endpoint_url": variant.base + "/mgmt/poll-misKeyed"}}
+    [polled] = (await subs.poller(client, config).poll()).sets
+    assert polled.verdict == "valid", polled.description  # trusted by connect(), keys from its jwks_uri
+    report = engine.writer._conn.execute("SELECT report FROM captures WHERE id = ?", (polled.capture_id,)).fetchone()[0]
+    assert "the poll response keyed this SET by 'not-its-jti'; its jti is 'its-jti'" in report

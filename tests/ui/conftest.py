@@ -17,7 +17,8 @@ def pytest_collection_modifyitems(items):
     # The offscreen platform prints this for every window it shows; not our warning.
     for item in items:
         if "tests/ui/" in str(item.fspath).replace("\\", "/"):
-            item.add_marker(pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints"))
+            item.add_marker(pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints",
+                                                      "This plugin does not support raise"))
 
 
 @pytest.fixture(autouse=True)

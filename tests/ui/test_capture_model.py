@@ -77,3 +77,13 @@ def test_an_empty_model_has_no_rows(qtmodeltester):
     model = CaptureListModel()
     qtmodeltester.check(model)
     assert model.rowCount(QModelIndex()) == 0
+
+
+def test_the_time_cell_is_local_and_its_tooltip_is_utc(store):
+    store.add(record(0))
+    model = CaptureListModel(CaptureView(connect(store.path, readonly=True)))
+    from datetime import datetime, timezone
+
+    at = record(0).received_at
+    assert model.data(model.index(0, 0)) == datetime.fromtimestamp(at).strftime("%Y-%m-%d %H:%M:%S.000")
+    assert model.data(model.index(0, 0), Qt.ItemDataRole.ToolTipRole) == datetime.fromtimestamp(at, timezone.utc).isoformat(timespec="milliseconds")

@@ -84,3 +84,33 @@ def test_an_engine_problem_shows_in_the_error_bar(window, qtbot):
     window.bus.publish(EngineProblem("stored issuer x is unusable", "bad JWKS"))
     qtbot.waitUntil(lambda: window.error_bar.isVisibleTo(window), timeout=2000)
     assert window.error_bar.message.text() == "stored issuer x is unusable: bad JWKS"
+
+
+def test_opening_a_file_that_is_not_a_workspace_says_so_and_stops_serving(window, tmp_path, qtbot):
+    url = window.engine_thread.engine.receiver.url
+    junk = tmp_path / "notes.txt"
+    junk.write_bytes(b"this is not SQLite at all" * 100)
+    window.switch_workspace(junk)
+    assert "is not a Signalscope workspace" in window.error_bar.message.text()
+    assert window.error_bar.action.text() == "Open another workspace…"
+    qtbot.waitUntil(lambda: window.engine_thread.engine is None, timeout=5000)
+    import httpx
+    import pytest
+
+    with pytest.raises(httpx.ConnectError):
+        httpx.post(url, content=b"x", timeout=2)
+
+
+def test_the_panel_layout_is_remembered_between_runs(make_window, qtbot):
+    first = make_window(start=False)
+    first.show()
+    qtbot.waitExposed(first)
+    first.details.setCurrentIndex(2)
+    first.splitter.setSizes([150, 450])
+    sizes = first.splitter.sizes()
+    first.close()
+    second = make_window(start=False)
+    second.show()
+    qtbot.waitExposed(second)
+    assert second.details.currentIndex() == 2
+    assert second.splitter.sizes() == sizes

@@ -132,3 +132,31 @@ def test_closing_the_window_stops_the_engine(window, trusted_peer):
 
     with pytest.raises(httpx.ConnectError):
         httpx.post(url, content=b"x", timeout=2)
+
+
+def test_status_bar_shows_the_simulator_when_the_engine_has_one(window):
+    info = window.engine_thread.engine.ready_info()
+    if info.get("transmitter_url"):
+        assert window.status.transmitter.text() == f"Simulator: {info['transmitter_url']}"
+        assert window.status.transmitter.isVisibleTo(window.status)
+    else:
+        assert not window.status.transmitter.isVisibleTo(window.status)
+
+
+def test_a_workspace_with_gaps_in_its_ids_is_listed_exactly(make_window, tmp_path, qtbot, monkeypatch):
+    from app.core.store.schema import connect
+    from app.ui.main_window import MainWindow
+
+    monkeypatch.setattr(MainWindow, "DENSITY_CHECK_DELAY_MS", 0)
+
+    window = make_window()
+    for body in (b"one", b"two", b"three"):
+        push(window, body, {"Content-Type": "text/plain"})
+    qtbot.waitUntil(lambda: window.model.rowCount() == 3, timeout=5000)
+    window.close()
+    conn = connect(tmp_path / "ws.signalscope")
+    conn.execute("DELETE FROM captures WHERE id = 2")
+    conn.close()
+    again = make_window(start=False)
+    qtbot.waitUntil(lambda: again.model.rowCount() == 2, timeout=5000)
+    assert [again.model.capture_id(again.model.index(r, 0)) for r in range(2)] == [1, 3]

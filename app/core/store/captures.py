@@ -51,6 +51,9 @@ class CaptureRecord:
     set_claims_text: str | None = None
     rule: str | None = None
     duration_ms: float | None = None
+    # Imports (origin 'import'): the file it came from and where in it ("line 3", "entries[2]").
+    source: str | None = None
+    source_entry: str | None = None
 
 
 @dataclass
@@ -67,7 +70,7 @@ _INSERT = (
     "INSERT INTO captures (received_at, origin, method, path, query, headers, body, body_size,"
     " body_truncated, peer, content_type, kind, response_status, response_headers, response_body,"
     " jti, issuer, event_types, subject, verdict, report, set_header, set_claims, rule, duration_ms,"
-    " delivery_key, repeat_of) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+    " delivery_key, source, source_entry, repeat_of) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
     " (SELECT id FROM captures WHERE jti = ? AND kind = 'set' AND issuer IS ? ORDER BY id LIMIT 1))"
     " RETURNING id, repeat_of"
 )
@@ -80,12 +83,14 @@ def insert_capture(record: CaptureRecord):
     returned op only binds and steps, so the writer thread holds the GIL briefly."""
     params = (
         record.received_at, record.origin, record.method, record.path, record.query,
-        json.dumps(record.headers), record.body, record.body_size, int(record.body_truncated),
+        _encode(record.headers), record.body, record.body_size, int(record.body_truncated),
         record.peer, record.content_type, record.kind, record.response_status,
-        json.dumps(record.response_headers), record.response_body, record.jti, record.issuer,
-        json.dumps(record.event_types), record.subject, record.verdict, json.dumps(record.report),
+        _encode(record.response_headers) if record.response_headers else "[]", record.response_body,
+        record.jti, record.issuer,
+        _encode(record.event_types), record.subject, record.verdict, report_json(record.report),
         record.set_header_text or _dump(record.set_header), record.set_claims_text or _dump(record.set_claims),
-        record.rule, record.duration_ms, record.delivery_key or record.jti, record.jti, record.issuer,
+        record.rule, record.duration_ms, record.delivery_key or record.jti, record.source, record.source_entry,
+        record.jti, record.issuer,
     )
 
     def op(conn: sqlite3.Connection) -> StoredCapture:
@@ -95,16 +100,73 @@ def insert_capture(record: CaptureRecord):
             first_status, same = conn.execute(
                 "SELECT response_status, body = ? FROM captures WHERE id = ?", (record.body, repeat_of)
             ).fetchone()
+            report = _encode(_mark_repeat(record.report, repeat_of, bool(same)))
+            if record.origin != "push":  # an import keeps the answer its file recorded
+                conn.execute("UPDATE captures SET report = ? WHERE id = ?", (report, capture_id))
+                return StoredCapture(capture_id, status, body, repeat_of)
             if same and first_status == 202 and record.rule is None:
                 status, body = 202, b""  # RFC 8935: a repeat is answered as the first delivery was
             conn.execute(
                 "UPDATE captures SET response_status = ?, response_body = ?, response_headers = ?, report = ? WHERE id = ?",
                 (status, body, json.dumps([] if status == 202 else record.response_headers),
-                 json.dumps(_mark_repeat(record.report, repeat_of, bool(same))), capture_id),
+                 report, capture_id),
             )
         return StoredCapture(capture_id, status, body, repeat_of)
 
     return op
+
+
+# json.dumps without its per-call keyword handling; same text (the data is never cyclic).
+_encode = json.JSONEncoder(check_circular=False).encode
+
+_REPORT_KEYS = ("verdict", "checks", "err", "description")
+_CHECK_TEXT: dict[tuple, str] = {}  # a check -> its JSON; most checks repeat word for word
+_CHECK_TEXT_MAX = 4096
+
+
+def report_json(report: dict[str, Any]) -> str:
+    """`json.dumps(report)`, the same text, at a fraction of the cost per capture.
+
+    Most checks of a busy receiver say the same thing request after request ("compact
+    JWS ...", "ES256", "kid k1"), so each distinct check's JSON is kept in a small
+    bounded table and a report is a join of those. Anything not in the storage shape
+    (checks as triples, the four keys in order) goes through json.dumps."""
+    checks = report.get("checks")
+    if tuple(report) != _REPORT_KEYS or not isinstance(checks, list):
+        return json.dumps(report)
+    parts = []
+    for check in checks:
+        if not isinstance(check, tuple):  # {name, status, detail} objects (a repeat's report)
+            parts.append(json.dumps(check))
+            continue
+        try:
+            text = _CHECK_TEXT.get(check)
+        except TypeError:  # not hashable: not a check verify.py made
+            return json.dumps(report)
+        if text is None:
+            if len(check) == 3 and type(check[0]) is str and type(check[1]) is str and type(check[2]) is str:
+                text = f"[{_string(check[0])}, {_string(check[1])}, {_string(check[2])}]"
+            else:
+                text = json.dumps(check)
+            if len(_CHECK_TEXT) >= _CHECK_TEXT_MAX:
+                _CHECK_TEXT.clear()
+            _CHECK_TEXT[check] = text
+        parts.append(text)
+    verdict, err, description = report["verdict"], report["err"], report["description"]
+    return (
+        f'{{"verdict": {_json_value(verdict)}, "checks": [{", ".join(parts)}], '
+        f'"err": {_json_value(err)}, "description": {_json_value(description)}}}'
+    )
+
+
+# json.dumps' own string encoder (C); json.dumps(s) == _string(s) for any str s.
+_string = json.encoder.encode_basestring_ascii
+
+
+def _json_value(value: Any) -> str:
+    if value is None:
+        return "null"
+    return _string(value) if type(value) is str else json.dumps(value)
 
 
 def _mark_repeat(report: dict[str, Any], repeat_of: int, same: bool) -> dict[str, Any]:
@@ -131,7 +193,8 @@ def _dump(value: Any) -> str | None:
 COLUMNS = (
     "id, received_at, origin, method, path, query, headers, body, body_size, body_truncated, peer,"
     " content_type, kind, response_status, response_headers, response_body, jti, issuer, event_types,"
-    " subject, verdict, report, set_header, set_claims, repeat_of, rule, duration_ms, delivery_key"
+    " subject, verdict, report, set_header, set_claims, repeat_of, rule, duration_ms, delivery_key,"
+    " source, source_entry"
 )
 
 
@@ -245,7 +308,7 @@ def export_event(capture: dict[str, Any]) -> dict[str, Any]:
     response_body, response_encoding = _text_or_base64(capture["response_body"] or b"")
     claims = capture["set_claims"]
     report = capture["report"]
-    return {
+    line = {
         "id": capture["id"],
         "received_at": rfc3339(capture["received_at"]),
         "origin": capture["origin"],
@@ -284,3 +347,6 @@ def export_event(capture: dict[str, Any]) -> dict[str, Any]:
             "description": report.get("description"),
         },
     }
+    if capture.get("source") is not None:  # imports only: push captures keep the line as it always was
+        line["source"] = {"file": capture["source"], "entry": capture.get("source_entry")}
+    return line

@@ -167,6 +167,14 @@ MIGRATIONS: list[tuple[int, str]] = [
         """,
     ),
     (
+        3,
+        """
+        -- Imported captures (origin 'import') remember where they came from.
+        ALTER TABLE captures ADD COLUMN source TEXT;
+        ALTER TABLE captures ADD COLUMN source_entry TEXT;
+        """,
+    ),
+    (
         4,
         """
         -- SSF transmitters this workspace subscribes to (app/core/subscriptions), and every
@@ -202,10 +210,27 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX transmitter_exchanges_issuer ON transmitter_exchanges(issuer, id);
         """,
     ),
+    (
+        5,
+        """
+        -- The deliveries view filters by state, newest first.
+        CREATE INDEX deliveries_state ON deliveries(state, id);
+        """,
+    ),
 ]
 
-# max(), not the last entry: migrations may be merged out of order (3 is reserved for import/export).
+# max(), not the last entry, and applied in sorted order: migrations were written on parallel branches.
 SCHEMA_VERSION = max(number for number, _ in MIGRATIONS)
+
+
+def _has_import_sources(conn: sqlite3.Connection) -> bool:
+    return "source" in {row[1] for row in conn.execute("PRAGMA table_info(captures)")}
+
+
+# Migrations that reached main after a higher number did: a workspace written in between has
+# a user_version above them without their changes. Each names a probe: is it in already?
+# (3, import sources, branch perf, was merged after 4, subscriptions.)
+MERGED_LATE = {3: _has_import_sources}
 
 
 def default_workspace_path() -> Path:
@@ -248,13 +273,13 @@ def open_workspace(path: str | os.PathLike[str]) -> sqlite3.Connection:
             f"{path} was written by a newer Signalscope (schema {version}, this version knows {SCHEMA_VERSION})"
         )
     for number, script in sorted(MIGRATIONS):
-        if number <= version:
+        if number <= version and (number not in MERGED_LATE or MERGED_LATE[number](conn)):
             continue
         conn.execute("BEGIN IMMEDIATE")
         try:
             for statement in _statements(script):
                 conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {number}")
+            conn.execute(f"PRAGMA user_version = {max(number, version)}")
             conn.execute("COMMIT")
         except Exception:
             conn.execute("ROLLBACK")

@@ -40,6 +40,9 @@ class AuthSpec:
     scope: str | None = None
     client_auth: str = "basic"  # basic | post
 
+    def __repr__(self) -> str:  # a logged or printed spec must not carry its secrets
+        return f"AuthSpec({', '.join(f'{k}={v!r}' for k, v in self.describe().items())})"
+
     def to_storage(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v is not None and k != "kind"}
 

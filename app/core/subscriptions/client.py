@@ -60,7 +60,7 @@ def normalize_config(config: Any, issuer: str) -> tuple[Any, list[str]]:
                 delivery[final] = delivery.pop(legacy)
                 notes.append(f"legacy field delivery.{legacy} read as delivery.{final}")
         method = delivery.get("method")
-        if method in LEGACY_METHODS:
+        if isinstance(method, str) and method in LEGACY_METHODS:
             delivery["method"] = LEGACY_METHODS[method]
             notes.append(f"legacy delivery method {method} read as {delivery['method']}")
         config["delivery"] = delivery
@@ -75,8 +75,9 @@ def normalize_config(config: Any, issuer: str) -> tuple[Any, list[str]]:
 
 def delivery_mode(config: dict[str, Any]) -> str | None:
     """'push', 'poll' or None for a normalised stream configuration."""
-    method = (config.get("delivery") or {}).get("method") if isinstance(config, dict) else None
-    return {PUSH: "push", POLL: "poll"}.get(method)
+    delivery = config.get("delivery") if isinstance(config, dict) else None
+    method = delivery.get("method") if isinstance(delivery, dict) else None
+    return {PUSH: "push", POLL: "poll"}.get(method) if isinstance(method, str) else None
 
 
 class TransmitterClient:

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from app.core.bus import CaptureStored
 from app.core.store.captures import CaptureRecord, insert_capture
 from app.core.subscriptions.client import Answer, TransmitterClient, TransmitterError
-from app.core.verify import UNVERIFIED
+from app.core.verify import PASS, UNVERIFIED, WARN, Check
 
 SET_TYPE = "application/secevent+jwt"
 
@@ -82,8 +82,11 @@ class PollIngest:
             record.verdict = "invalid"
             record.report = {"verdict": "invalid", "checks": [], "err": "invalid_request",
                              "description": "the poll response's value is not a compact SET string"}
-        if record.jti is not None and record.jti != jti:
-            record.report = {**record.report, "poll_note": f"the poll response keyed this SET by {jti!r}, its jti is {record.jti!r}"}
+        checks = [Check("content_type", PASS, "polled: the SET came in an RFC 8936 poll response")
+                  if c[0] == "content_type" else c for c in record.report.get("checks", [])]
+        if record.jti is not None and record.jti != jti:  # RFC 8936 2.5: `sets` is keyed by jti
+            checks.append(Check("poll_key", WARN, f"the poll response keyed this SET by {jti!r}; its jti is {record.jti!r}"))
+        record.report = {**record.report, "checks": checks}
         record.response_status = status  # what a push of the same SET would have been answered
         record.response_body = answer
         if answer:
@@ -165,13 +168,15 @@ class Poller:
     async def run(self, *, seconds: float, max_events: int | None = None, long_poll: bool = True,
                   interval: float = 0.5, stop: asyncio.Event | None = None,
                   on_outcome: Callable[[PollOutcome], None] | None = None) -> list[PollOutcome]:
-        """Poll continuously for `seconds` (long polls, bounded by the deadline), then flush."""
+        """Poll continuously for `seconds` (long polls, bounded by the deadline), then flush.
+        To stop at once, cancel the task: acknowledgements still owed go with the next poll."""
         deadline = time.monotonic() + seconds
         outcomes: list[PollOutcome] = []
         while not (stop is not None and stop.is_set()):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
+            started = time.monotonic()
             try:
                 outcome = await self.poll(max_events=max_events, return_immediately=not long_poll,
                                           timeout=max(0.5, remaining) if long_poll else None)
@@ -182,7 +187,9 @@ class Poller:
             outcomes.append(outcome)
             if on_outcome is not None:
                 on_outcome(outcome)
-            if not outcome.sets and not outcome.more_available and not long_poll:
+            quick = time.monotonic() - started < interval
+            if not outcome.sets and not outcome.more_available and quick:
+                # a short poll, or a transmitter that does not hold long polls: never spin
                 await asyncio.sleep(min(interval, max(0.0, deadline - time.monotonic())))
         final = await self.flush()
         if final is not None:

@@ -8,7 +8,10 @@ verification round trip. The built-in simulator is always known and pre-authoris
 (its management token). Credentials entered for other transmitters are saved with
 them in the workspace (`transmitters` table) and only ever described, never shown.
 Every method is a plain coroutine returning dataclasses; exchanges are announced on
-the bus (`ExchangeRecorded`), captures as `CaptureStored`.
+the bus (`ExchangeRecorded`), captures as `CaptureStored`. Its coroutines run on the
+engine's loop: the window submits them through `EngineThread.submit(...)` and gets
+the `ExchangeRecorded`/`CaptureStored` events through its bus bridge. Build one per
+started engine (`for_engine`) and `close()` it when that engine stops.
 """
 
 from __future__ import annotations
@@ -162,11 +165,19 @@ class Subscriptions:
         return Poller(client, config["stream_id"], url, self.ingest, acknowledge=acknowledge)
 
     async def verify(self, client: TransmitterClient, config: dict[str, Any], *, timeout: float = 10.0,
-                     poll_interval: float = 0.2) -> VerificationOutcome:
+                     poll_interval: float = 0.2, watch_workspace: bool = False) -> VerificationOutcome:
         """Request verification with a fresh state and wait for its SET: pushed to our receiver,
-        or, for a poll stream, fetched by polling (and acknowledged) until it arrives."""
-        stream_id = config["stream_id"]
+        or, for a poll stream, fetched by polling (and acknowledged) until it arrives.
+        `watch_workspace`: for a push stream, also watch the workspace's captures, for a
+        receiver in another process (a `headless` run) storing into the same workspace."""
+        stream_id = config.get("stream_id") if isinstance(config, dict) else None
+        if not isinstance(stream_id, str) or not stream_id:
+            raise TransmitterError("the stream configuration has no stream_id to verify")
         state = secrets.token_urlsafe(18)
+        watch_from = None
+        if watch_workspace and self._writer is not None and delivery_mode(config) != "poll":
+            watch_from = await self._writer.run(
+                lambda c: c.execute("SELECT coalesce(max(id), 0) FROM captures").fetchone()[0])
         future = self.tracker.expect(stream_id, state)
         try:
             answer = await client.request_verification(stream_id, state)
@@ -176,9 +187,13 @@ class Subscriptions:
         if delivery_mode(config) == "poll":
             outcome = await self._poll_for(client, config, state, future, timeout, poll_interval)
         else:
-            outcome = await self.tracker.wait(stream_id, state, future, timeout)
+            if watch_from is not None:
+                await self._watch_captures(future, watch_from, timeout, poll_interval)
+            outcome = await self.tracker.wait(stream_id, state, future, timeout if watch_from is None else 0.01)
+        if outcome.result == "timeout":
+            outcome.detail = f"no verification SET with this state arrived within {timeout:g} s"
             endpoint = (config.get("delivery") or {}).get("endpoint_url")
-            if outcome.result == "timeout" and self.receiver.port is not None and endpoint and \
+            if delivery_mode(config) != "poll" and self.receiver.port is not None and endpoint and \
                     not endpoint.startswith(self.receiver.base_url):
                 outcome.detail += f"; the stream pushes to {endpoint}, not to this receiver ({self.receiver.url})"
         outcome.exchange_id = answer.exchange_id
@@ -205,6 +220,19 @@ class Subscriptions:
             self.tracker.forget(stream_id, state)
             raise
         return await self.tracker.wait(stream_id, state, future, max(0.0, deadline - time.monotonic()) or 0.01)
+
+    async def _watch_captures(self, future, after_id: int, timeout: float, interval: float) -> None:
+        """Feed the tracker the verification captures another process commits to the workspace."""
+        deadline = time.monotonic() + timeout
+        query = ("SELECT DISTINCT capture_id FROM capture_event_types WHERE capture_id > ?"
+                 " AND event_type LIKE '%/verification' ORDER BY capture_id")
+        while not future.done() and time.monotonic() < deadline:
+            ids = await self._writer.run(lambda c: [r[0] for r in c.execute(query, (after_id,))])
+            for capture_id in ids:
+                await self.tracker.check_capture(capture_id)
+                after_id = capture_id
+            if not future.done():
+                await asyncio.sleep(min(interval, max(0.0, deadline - time.monotonic())))
 
     async def _read_capture(self, capture_id: int) -> dict | None:
         if self._writer is None:

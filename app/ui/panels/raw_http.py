@@ -71,4 +71,7 @@ class RawHttpPanel(QWidget):
         if capture["body_truncated"]:
             text += f"\n\n… truncated: {capture['body_size']} bytes received, {len(capture['body'])} kept"
         self.request.setPlainText(text)
-        self.response.setPlainText(response_text(capture))
+        answer = response_text(capture)
+        if capture.get("rule"):  # a receiver fault rule answered instead of the normal answer
+            answer += f"\n\n— answered by the fault rule “{capture['rule']}” —"
+        self.response.setPlainText(answer)
