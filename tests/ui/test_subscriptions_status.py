@@ -122,3 +122,18 @@ def test_auto_poll_stops_and_says_why_when_the_stream_goes_away(window, qtbot):
     qtbot.waitUntil(lambda: not area.status.auto_poll.isChecked(), timeout=10000)
     assert area.status.poll_result.text().startswith("Auto-poll stopped: ") and "404" in area.status.poll_result.text()
     assert not area.channel.auto_polling(config["stream_id"])
+
+
+def test_closing_the_window_during_a_verification_ends_it_at_once(window, qtbot):
+    import time
+
+    area = ready_area(window, qtbot)
+    create_push_stream(area, qtbot, [SESSION_REVOKED], endpoint="http://127.0.0.1:9/elsewhere")
+    area.stream_actions.verify_timeout = 30.0
+    area.status.verify_button.click()
+    qtbot.waitUntil(lambda: bool(area.channel._in_flight), timeout=2000)
+    thread, in_flight = window.engine_thread, list(area.channel._in_flight)
+    started = time.monotonic()
+    window.close()
+    assert time.monotonic() - started < 5 and not thread.running
+    assert all(f.cancelled() for f in in_flight)  # not left pending on a loop that has stopped

@@ -32,6 +32,7 @@ def install_subscriptions(window):
     window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
     window.resizeDocks([dock], [780], Qt.Orientation.Horizontal)
     window.engine_started.connect(area.engine_ready)
+    window.installEventFilter(area)  # its Close: calls in flight end before the engine stops
     menu = window.menuBar().addMenu("S&ubscriptions")
     menu.addAction(dock.toggleViewAction())
     menu.addSeparator()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, Qt, Signal
 from PySide6.QtWidgets import QMessageBox, QSplitter, QTabWidget, QToolBar, QTreeView, QVBoxLayout, QWidget
 
 from app.ui.subscriptions.channel import ManagementChannel, client_for, list_transmitters
@@ -88,6 +88,12 @@ class SubscriptionsArea(QWidget):
     # -- engine -------------------------------------------------------------------------
     def engine_ready(self, info: dict) -> None:
         self.channel.attach(self._engine_owner.engine_thread, info)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Installed on the main window: before it stops the engine on closing, end our calls."""
+        if watched is self._engine_owner and event.type() == QEvent.Type.Close:
+            self.channel.close()
+        return False
 
     def _channel_ready(self, info: dict) -> None:
         self.refresh()

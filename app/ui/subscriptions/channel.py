@@ -35,6 +35,7 @@ class ManagementChannel(QObject):
         self._engine = None  # the Engine `subs` was made over
         self._generation = 0  # answers to calls made over an older engine are dropped
         self._auto_poll_ended.connect(self._forget_auto_poll)  # queued: emitted on the engine thread
+        self._in_flight: set = set()  # concurrent futures of the calls not answered yet
 
     @property
     def connected(self) -> bool:
@@ -90,8 +91,24 @@ class ManagementChannel(QObject):
             else:
                 self._bridge.failed.emit(what, str(exc) or type(exc).__name__)
 
-        self._bridge.run(self._thread.call(call), what, done, failed)
+        future = self._thread.call(call)
+        self._in_flight.add(future)
+        future.add_done_callback(self._in_flight.discard)
+        self._bridge.run(future, what, done, failed)
         return True
+
+    def close(self) -> None:
+        """The window is closing: cancel the calls still in flight (a verification may wait for
+        seconds) and let the Subscriptions go, before the engine stops, so nothing is left pending."""
+        self._generation += 1
+        for future in list(self._in_flight):
+            future.cancel()
+        subs, self.subs = self.subs, None
+        if subs is not None and self._thread is not None and self._thread.running:
+            async def close_subs():
+                subs.close()
+
+            self._thread.submit(close_subs())
 
     # -- auto-poll ------------------------------------------------------------------------
     def auto_polling(self, stream_id: str) -> bool:
@@ -170,4 +187,8 @@ async def list_transmitters(subs, engine) -> list:
         listing.events_supported = list(dict.fromkeys(supported)) or [e.uri for e in default_catalogue().events]
         return listing
 
-    return list(await asyncio.gather(*(one(k) for k in await subs.known_transmitters())))
+    listings = await asyncio.gather(*(one(k) for k in await subs.known_transmitters()), return_exceptions=True)
+    failure = next((x for x in listings if isinstance(x, BaseException)), None)
+    if failure is not None:  # every child is done and retrieved; the first unexpected failure is the call's
+        raise failure
+    return list(listings)
