@@ -114,6 +114,8 @@ async def engine_round(url: str, workspace: Path, n: int, meter: Meter) -> int:
         for _ in range(n // batch):  # emit in batches, letting deliveries run between them
             await t.emit(event_type=SR, subject=subject, stream_id=stream.stream_id, count=batch)
             await asyncio.sleep(0)
+        while t.push.scheduled or t.push.in_flight:  # the deliverer's own counts: no query per poll
+            await asyncio.sleep(0.005)
         while conn.execute("SELECT count(*) FROM deliveries WHERE state = 'pending'").fetchone()[0]:
             await asyncio.sleep(0.005)
     delivered = conn.execute("SELECT count(*) FROM deliveries WHERE state = 'delivered'").fetchone()[0]
