@@ -103,7 +103,7 @@ def sign(claims: dict[str, Any], key: SigningKey, faults: list[str] = (), *,
         del header["typ"]
     # jwcrypto's JWA engine signs the JWS signing input directly: the JWS object would cost a
     # deep copy of its header registry per token (~180 us, measured with benchmarks/deliver.py).
-    signing_input = _protected(header) + "." + base64url_encode(json.dumps(claims, separators=(",", ":")))
+    signing_input = _protected(header) + "." + base64url_encode(_compact_json(claims))
     signature = _engine(header["alg"]).sign(signer, signing_input.encode("ascii"))
     if "bad_signature" in faults:
         raw = bytearray(signature)
@@ -117,12 +117,16 @@ def _protected(header: dict[str, Any]) -> str:
     try:
         return _encoded_header(tuple(header.items()))
     except TypeError:  # an unhashable header_extra value
-        return base64url_encode(json.dumps(header, separators=(",", ":")))
+        return base64url_encode(_compact_json(header))
 
 
 @lru_cache(maxsize=256)
 def _encoded_header(items: tuple[tuple[str, Any], ...]) -> str:
-    return base64url_encode(json.dumps(dict(items), separators=(",", ":")))
+    return base64url_encode(_compact_json(dict(items)))
+
+
+# json.dumps with separators builds a new encoder per call; one kept encoder gives the same text.
+_compact_json = json.JSONEncoder(separators=(",", ":")).encode
 
 
 @lru_cache(maxsize=None)
