@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 IN_FLIGHT = 64
+QUIET_LOOP_CORES = 1.4  # below this, other load took a good part of the machine during the loop rounds
 SR = "https://schemas.openid.net/secevent/caep/event-type/session-revoked"
 
 
@@ -273,6 +274,11 @@ def summarize(rounds: list[Round], httpx_rate: float) -> None:
           f"(the ratio if this process alone were the limit)")
     print(f"cores used           loop rounds {med('loop_cores'):.2f}, engine rounds {med('engine_cores'):.2f} "
           f"of 2 (client + server; the rest went to other load or idle)")
+    if med("loop_cores") < QUIET_LOOP_CORES:
+        print(f"WARNING: busy machine. On a quiet one the loop rounds use ~1.6 of 2 cores (the loop saturates "
+              f"one, the server takes ~0.6); here they got {med('loop_cores'):.2f}. Other load throttles the loop "
+              f"more than the engine, so the rates and the ratio are not comparable with a quiet run, and even "
+              f"CPU/item rises with contention (less batching per event-loop turn).")
     print(f"httpx / aiohttp      {httpx_rate / med('loop_rate'):.2f}")
 
 
