@@ -113,11 +113,11 @@ def sign(claims: dict[str, Any], key: SigningKey, faults: list[str] = (), *,
 
 
 def _protected(header: dict[str, Any]) -> str:
-    """The encoded protected header. A stream's SETs share one header, so its encoding is kept."""
-    try:
+    """The encoded protected header. A stream's SETs share one header, so its encoding is kept
+    (for all-string headers only: as cache keys, True and 1 would be the same)."""
+    if all(type(v) is str for v in header.values()):
         return _encoded_header(tuple(header.items()))
-    except TypeError:  # an unhashable header_extra value
-        return base64url_encode(_compact_json(header))
+    return base64url_encode(_compact_json(header))
 
 
 @lru_cache(maxsize=256)
