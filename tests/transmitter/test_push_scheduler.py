@@ -177,3 +177,24 @@ async def test_inserted_deliveries_get_their_ids_in_order_across_statements(writ
     assert len(ids) == n and ids == sorted(ids) and len(set(ids)) == n
     bodies = dict(writer._conn.execute("SELECT id, body FROM deliveries"))
     assert [bytes(bodies[i]) for i in ids] == [f"body {i}".encode() for i in range(n)]
+
+
+async def test_each_attempt_records_its_own_answer_headers_also_when_they_repeat(writer, serve):
+    endpoint = CountingEndpoint()
+    url = await serve(endpoint)
+    push = PushDeliverer(writer, Bus(), clock=ManualClock())
+    await push.open()
+    try:
+        items = await add_deliveries(writer, url, 3, 1.0)
+        for d in items:
+            await push.attempt(d)
+        recorded = [dict(store.attempts_of(writer._conn, d.id)[0]["response_headers"]) for d in items]
+        assert all(h["Content-Length"] == "0" and "Date" in h for h in recorded)
+        batch = store.AttemptBatch()
+        batch.add(store.AttemptRecord(items[0].id, 2, 2.0, 2.0, 202, None, 1.0, [("X-Other", "1")]), state="delivered")
+        batch.add(store.AttemptRecord(items[1].id, 2, 2.0, 2.0, 202, None, 1.0, [["X-Listed", "2"]]), state="delivered")
+        await writer.run(batch.write)
+        assert store.attempts_of(writer._conn, items[0].id)[1]["response_headers"] == [("X-Other", "1")]
+        assert store.attempts_of(writer._conn, items[1].id)[1]["response_headers"] == [("X-Listed", "2")]
+    finally:
+        await push.stop()

@@ -105,7 +105,10 @@ def _headers_json(headers) -> str:
     and again (its Date changes once a second), so recent encodings are kept: a lookup costs
     ~0.1 us where json.dumps costs ~5."""
     key = tuple(headers)
-    text = _HEADERS_JSON.get(key)
+    try:
+        text = _HEADERS_JSON.get(key)
+    except TypeError:  # pairs given as lists: not a key
+        return json.dumps(headers)
     if text is None:
         if len(_HEADERS_JSON) >= 256:
             _HEADERS_JSON.clear()
