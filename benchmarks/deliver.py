@@ -8,11 +8,15 @@
      httpx     - the same loop with an httpx.AsyncClient (first round only: why the
                  delivery path uses aiohttp)
    Target: engine >= 0.60x loop (the engine signs and records, the loop does neither).
+   Rates on a shared 2-core machine swing with other load, so each round also reports CPU
+   seconds per item: this process's (os.times(), every thread) and the 202 server's
+   (/proc/PID/stat), which hardly depend on what else runs. The summary is the median of
+   the per-round figures.
 2. Pending retries. 10,000 deliveries waiting for a retry in a workspace; a fresh
    process starts the simulator on it: memory added and time to reschedule them all.
    Targets: < 100 MB added, < 2 s.
 
-Usage: python benchmarks/deliver.py [--sets 4000] [--rounds 3]
+Usage: python benchmarks/deliver.py [--sets 4000] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 IN_FLIGHT = 64
+QUIET_LOOP_CORES = 1.4  # below this, other load took a good part of the machine during the loop rounds
 SR = "https://schemas.openid.net/secevent/caep/event-type/session-revoked"
 
 
@@ -62,7 +67,40 @@ def start_bare(tmp: Path) -> tuple[subprocess.Popen, str]:
     return proc, f"http://127.0.0.1:{port_file.read_text()}/events"
 
 
-async def engine_round(url: str, workspace: Path, n: int) -> float:
+def cpu_seconds() -> float:
+    """CPU time of this process so far (user + system, all threads)."""
+    t = os.times()
+    return t.user + t.system
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """CPU time of another process (the 202 server) so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Meter:
+    """Wall time and CPU time (this process, the server process) of one timed section."""
+
+    def __init__(self, server_pid: int | None):
+        self.server_pid = server_pid
+        self.wall = self.cpu = self.server_cpu = 0.0
+
+    def __enter__(self) -> "Meter":
+        self._t = (time.perf_counter(), cpu_seconds(), self._server())
+        return self
+
+    def __exit__(self, *exc) -> None:
+        wall, cpu, server = self._t
+        self.wall = time.perf_counter() - wall
+        self.cpu = cpu_seconds() - cpu
+        self.server_cpu = self._server() - server
+
+    def _server(self) -> float:
+        return process_cpu_seconds(self.server_pid) if self.server_pid else 0.0
+
+
+async def engine_round(url: str, workspace: Path, n: int, meter: Meter) -> int:
     from app.core.engine import Engine, EngineConfig
 
     engine = Engine(EngineConfig(workspace=workspace))
@@ -71,19 +109,21 @@ async def engine_round(url: str, workspace: Path, n: int) -> float:
     stream, _ = await t.create({"delivery": {"method": "urn:ietf:rfc:8935", "endpoint_url": url},
                                 "events_requested": [SR]})
     subject = {"format": "email", "email": "jane@example.com"}
-    start = time.perf_counter()
     batch = 200
-    for _ in range(n // batch):  # emit in batches, letting deliveries run between them
-        await t.emit(event_type=SR, subject=subject, stream_id=stream.stream_id, count=batch)
-        await asyncio.sleep(0)
     conn = engine.writer._conn
-    while conn.execute("SELECT count(*) FROM deliveries WHERE state = 'pending'").fetchone()[0]:
-        await asyncio.sleep(0.005)
-    elapsed = time.perf_counter() - start
+    with meter:
+        for _ in range(n // batch):  # emit in batches, letting deliveries run between them
+            await t.emit(event_type=SR, subject=subject, stream_id=stream.stream_id, count=batch)
+            await asyncio.sleep(0)
+        while t.push.scheduled or t.push.in_flight:  # the deliverer's own counts: no query per poll
+            await asyncio.sleep(0.005)
+        while conn.execute("SELECT count(*) FROM deliveries WHERE state = 'pending'").fetchone()[0]:
+            await asyncio.sleep(0.005)
     delivered = conn.execute("SELECT count(*) FROM deliveries WHERE state = 'delivered'").fetchone()[0]
+    attempts = conn.execute("SELECT count(*) FROM attempts").fetchone()[0]
     await engine.stop()
-    assert delivered == (n // batch) * batch, delivered
-    return delivered / elapsed
+    assert delivered == attempts == (n // batch) * batch, (delivered, attempts)
+    return delivered
 
 
 def presigned(n: int) -> list[bytes]:
@@ -98,7 +138,7 @@ def presigned(n: int) -> list[bytes]:
     return out
 
 
-async def aiohttp_loop(url: str, bodies: list[bytes]) -> float:
+async def aiohttp_loop(url: str, bodies: list[bytes], meter: Meter) -> int:
     import aiohttp
 
     headers = {"Content-Type": "application/secevent+jwt", "Accept": "application/json"}
@@ -111,9 +151,9 @@ async def aiohttp_loop(url: str, bodies: list[bytes]) -> float:
                 await r.read()
 
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=IN_FLIGHT)) as session:
-        start = time.perf_counter()
-        await asyncio.gather(*(worker(session) for _ in range(IN_FLIGHT)))
-        return len(bodies) / (time.perf_counter() - start)
+        with meter:
+            await asyncio.gather(*(worker(session) for _ in range(IN_FLIGHT)))
+        return len(bodies)
 
 
 async def httpx_loop(url: str, bodies: list[bytes]) -> float:
@@ -194,10 +234,58 @@ def measure_reschedule(workspace: str) -> None:
     asyncio.run(run())
 
 
+class Round:
+    """One loop run and one engine run, back to back."""
+
+    def __init__(self, loop: Meter, n_loop: int, engine: Meter, n_engine: int):
+        self.loop_rate = n_loop / loop.wall
+        self.engine_rate = n_engine / engine.wall
+        self.ratio = self.engine_rate / self.loop_rate
+        self.loop_us = loop.cpu / n_loop * 1e6  # CPU per request of the loop process
+        self.engine_us = engine.cpu / n_engine * 1e6  # CPU per SET of the engine process
+        self.loop_server_us = loop.server_cpu / n_loop * 1e6
+        self.engine_server_us = engine.server_cpu / n_engine * 1e6
+        # Share of both cores the two processes used: how much room other load left them.
+        self.loop_cores = (loop.cpu + loop.server_cpu) / loop.wall
+        self.engine_cores = (engine.cpu + engine.server_cpu) / engine.wall
+
+    def __str__(self) -> str:
+        return (f"loop {self.loop_rate:6.0f} req/s, {self.loop_us:4.0f} us CPU/req (server {self.loop_server_us:3.0f}); "
+                f"engine {self.engine_rate:6.0f} SETs/s, {self.engine_us:4.0f} us CPU/SET "
+                f"(server {self.engine_server_us:3.0f}); ratio {self.ratio:.2f}, "
+                f"CPU ratio {self.loop_us / self.engine_us:.2f}; cores used {self.loop_cores:.2f} / {self.engine_cores:.2f}")
+
+
+def summarize(rounds: list[Round], httpx_rate: float) -> None:
+    def med(attr):
+        return statistics.median(getattr(r, attr) for r in rounds)
+
+    k = len(rounds)
+    print()
+    print(f"aiohttp loop         {med('loop_rate'):7.0f} req/s, {med('loop_us'):4.0f} us CPU/req in the loop process "
+          f"(median of {k})")
+    print(f"engine               {med('engine_rate'):7.0f} SETs/s, {med('engine_us'):4.0f} us CPU/SET in the engine "
+          f"process (signed, sent, recorded; median of {k})")
+    print(f"202 server           {med('loop_server_us'):4.0f} us CPU/req under the loop, "
+          f"{med('engine_server_us'):4.0f} under the engine")
+    print(f"engine / loop        {med('ratio'):.2f} (median of per-round ratios "
+          f"{', '.join(f'{r.ratio:.2f}' for r in rounds)}; target >= 0.60)")
+    print(f"CPU/item loop/engine {statistics.median(r.loop_us / r.engine_us for r in rounds):.2f} "
+          f"(the ratio if this process alone were the limit)")
+    print(f"cores used           loop rounds {med('loop_cores'):.2f}, engine rounds {med('engine_cores'):.2f} "
+          f"of 2 (client + server; the rest went to other load or idle)")
+    if med("loop_cores") < QUIET_LOOP_CORES:
+        print(f"WARNING: busy machine. On a quiet one the loop rounds use ~1.6 of 2 cores (the loop saturates "
+              f"one, the server takes ~0.6); here they got {med('loop_cores'):.2f}. Other load throttles the loop "
+              f"more than the engine, so the rates and the ratio are not comparable with a quiet run, and even "
+              f"CPU/item rises with contention (less batching per event-loop turn).")
+    print(f"httpx / aiohttp      {httpx_rate / med('loop_rate'):.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sets", type=int, default=4000)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--pending", type=int, default=10000)
     parser.add_argument("--serve-bare")
     parser.add_argument("--measure-reschedule")
@@ -213,26 +301,19 @@ def main() -> None:
         proc, url = start_bare(tmp)
         try:
             bodies = presigned(args.sets)
-            engine_rates, loop_rates, ratios = [], [], []
             httpx_rate = asyncio.run(httpx_loop(url, bodies[: min(1000, args.sets)]))
             print(f"httpx loop           {httpx_rate:7.0f} req/s ({IN_FLIGHT} in flight; reference for the client choice)")
+            rounds = []
             for r in range(args.rounds):
-                loop_rate = asyncio.run(aiohttp_loop(url, bodies))
-                engine_rate = asyncio.run(engine_round(url, tmp / f"engine{r}.signalscope", args.sets))
-                loop_rates.append(loop_rate)
-                engine_rates.append(engine_rate)
-                ratios.append(engine_rate / loop_rate)
-                print(f"round {r + 1}: aiohttp loop {loop_rate:7.0f} req/s, engine {engine_rate:7.0f} SETs/s "
-                      f"(signed, sent, recorded), ratio {engine_rate / loop_rate:.2f}", flush=True)
+                loop_m, engine_m = Meter(proc.pid), Meter(proc.pid)
+                n_loop = asyncio.run(aiohttp_loop(url, bodies, loop_m))
+                n_engine = asyncio.run(engine_round(url, tmp / f"engine{r}.signalscope", args.sets, engine_m))
+                rounds.append(Round(loop_m, n_loop, engine_m, n_engine))
+                print(f"round {r + 1}: {rounds[-1]}", flush=True)
         finally:
             proc.terminate()
             proc.wait(10)
-        med = statistics.median
-        print()
-        print(f"aiohttp loop         {med(loop_rates):7.0f} req/s (median of {args.rounds})")
-        print(f"engine               {med(engine_rates):7.0f} SETs/s (median of {args.rounds})")
-        print(f"engine / loop        {med(ratios):.2f} (per-round {', '.join(f'{x:.2f}' for x in ratios)}; target >= 0.60)")
-        print(f"httpx / aiohttp      {httpx_rate / med(loop_rates):.2f}")
+        summarize(rounds, httpx_rate)
         ws = tmp / "pending.signalscope"
         start = time.perf_counter()
         make_pending(ws, args.pending)

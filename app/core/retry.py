@@ -208,17 +208,17 @@ def rfc8935_error(body: bytes) -> tuple[str | None, str | None]:
 def classify_response(status: int | None, headers: Mapping[str, str] | None = None, body: bytes = b"", *,
                       error: str | None = None, now: float = 0.0) -> AttemptOutcome:
     """Classify one attempt: an HTTP status with its headers and body, or a transport `error`."""
-    outcome = _classify(status, headers, body, error, now)
-    return outcome if status is None else replace(outcome, status=status)
-
-
-def _classify(status, headers, body, error, now) -> AttemptOutcome:
     if status is None:
         return AttemptOutcome(RETRY, error or "no response")
+    if 200 <= status < 300:  # the common case first: no header or body to look at
+        if status == 202:
+            return AttemptOutcome(DELIVERED, "HTTP 202", status=202)
+        return AttemptOutcome(DELIVERED, f"HTTP {status} (RFC 8935 expects 202, got {status})", status=status)
+    return replace(_classify(status, headers, body, now), status=status)
+
+
+def _classify(status, headers, body, now) -> AttemptOutcome:
     headers = {k.lower(): v for k, v in (headers or {}).items()}
-    if 200 <= status < 300:
-        note = "" if status == 202 else f" (RFC 8935 expects 202, got {status})"
-        return AttemptOutcome(DELIVERED, f"HTTP {status}{note}")
     if status == 400:
         err, desc = rfc8935_error(body)
         if err:

@@ -48,11 +48,11 @@ async def settle(engine: Engine, *, rounds: int = 50) -> None:
     push = engine.transmitter.push
     for _ in range(rounds):
         await push.run_due()
-        if not push._tasks:
+        if not push.in_flight:
             break
         await asyncio.sleep(0.01)
     for _ in range(rounds):  # follow-ups such as an ordered resume or a retirement
-        if not engine.transmitter._tasks and not push._tasks:
+        if not engine.transmitter._tasks and not push.in_flight:
             return
         await asyncio.sleep(0.02)
 

@@ -22,7 +22,7 @@ async def _settle(engine: Engine) -> None:
     push = engine.transmitter.push
     for _ in range(50):
         await push.run_due()
-        if not push._tasks and not engine.transmitter._tasks:  # noqa: SLF001 - the tests' own settle
+        if not push.in_flight and not engine.transmitter._tasks:  # noqa: SLF001 - the tests' own settle
             return
         await asyncio.sleep(0.01)
 

@@ -45,6 +45,12 @@ class StoreWriter:
         self.operations = 0
 
     async def run(self, op: Callable[[sqlite3.Connection], T]) -> T:
+        return await self.submit(op)
+
+    def submit(self, op: Callable[[sqlite3.Connection], T]) -> "asyncio.Future[T]":
+        """Queue `op` for this turn's commit; the future resolves once it is committed. Several
+        callers may await one future (an operation that gathers the work of many, such as a
+        batch of delivery attempts)."""
         if self._closed:
             raise RuntimeError("the workspace writer is closed")
         loop = asyncio.get_running_loop()
@@ -52,7 +58,7 @@ class StoreWriter:
         self._pending.append((op, future))
         if self._flusher is None or self._flusher.done():
             self._flusher = loop.create_task(self._flush(), name="store-writer-flush")
-        return await future
+        return future
 
     async def _flush(self) -> None:
         while self._pending:

@@ -1,11 +1,18 @@
 """Push delivery (RFC 8935) with retries: the scheduler, the attempts, their records.
 
-Due attempts sit in a heap of (due time, sequence, delivery id); one scheduler task
-sleeps until the earliest is due and starts it, at most `max_in_flight` at a time.
-Every attempt is recorded in the workspace (`store.deliveries.record_attempt`) with
-its outcome and the time of the next attempt, which the pure retry policy
-(`core.retry`) decides. Pending deliveries are reloaded from the workspace on
-start, so retries survive a restart.
+Scheduled deliveries sit in a heap of (due time, sequence, delivery id). A fixed pool of
+`max_in_flight` worker tasks makes the attempts: a delivery that is due goes straight to an
+idle worker (its parked future is resolved with it), and a worker that finishes an attempt
+takes the next due delivery itself before parking again. One timer (`loop.call_later`, no
+task) wakes the pool when the earliest future delivery falls due. A pool costs less than a
+task per attempt (benchmarks/deliver.py) and bounds concurrency without a semaphore.
+
+Every attempt is recorded in the workspace with its outcome and the time of the next
+attempt, which the pure retry policy (`core.retry`) decides; the next attempt is planned
+only once the record is committed. The attempts that end within one turn of the event loop
+share one `store.deliveries.AttemptBatch` (two `executemany` statements) in that turn's
+commit. Pending deliveries are reloaded from the workspace on start, so retries survive a
+restart.
 
 The HTTP client is aiohttp's ClientSession, chosen by measurement
 (benchmarks/deliver.py): on 2 cores an httpx.AsyncClient posting to a local 202
@@ -14,7 +21,7 @@ thousands. Redirects are never followed: a 3xx is a failed attempt.
 
 Time comes from a `Clock`: the real one, a scaled one (hours of backoff in
 seconds, for watching a policy play out) or, in tests, a manual one whose
-`run_due()` is called by the test instead of the scheduler sleeping.
+`run_due()` is called by the test instead of the timer firing.
 """
 
 from __future__ import annotations
@@ -120,10 +127,17 @@ class PushDeliverer:
         self._heap: list[tuple[float, int, int]] = []
         self._seq = itertools.count()
         self._pending: dict[int, PushDelivery] = {}
-        self._wake = asyncio.Event()
-        self._slots = asyncio.Semaphore(self.config.max_in_flight)
-        self._tasks: set[asyncio.Task] = set()
-        self._scheduler: asyncio.Task | None = None
+        self._workers: list[asyncio.Task] = []
+        self._idle: list[asyncio.Future] = []  # parked workers, each waiting to be handed a delivery
+        self._in_flight = 0  # deliveries handed to workers and not yet finished
+        self._quiet = asyncio.Event()  # set while nothing is in flight (run_due waits on it)
+        self._quiet.set()
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_due: float | None = None
+        self._stopping = False
+        self._batch: store.AttemptBatch | None = None  # attempts waiting for this turn's commit
+        self._batch_committed: asyncio.Future | None = None
+        self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
         self._session: aiohttp.ClientSession | None = None
         self.attempts_made = 0
 
@@ -136,22 +150,32 @@ class PushDeliverer:
                 headers={"User-Agent": self.config.user_agent}, auto_decompress=False, trust_env=False)
 
     async def start(self, conn) -> int:
-        """Open the client, reschedule every pending push delivery found in the workspace, start the scheduler."""
+        """Open the client, reschedule every pending push delivery found in the workspace, start the workers."""
         await self.open()
         count = 0
         for row in store.pending_push(conn, held=False):
             self._add(push_from_row(row), row[6] if row[6] is not None else self.clock.now())
             count += 1
-        self._scheduler = asyncio.get_running_loop().create_task(self._schedule(), name="push-scheduler")
+        loop = asyncio.get_running_loop()
+        self._stopping = False
+        # Each worker takes what is due before it first parks.
+        self._workers = [loop.create_task(self._work(), name=f"push-worker {i}")
+                         for i in range(self.config.max_in_flight)]
+        self._arm_timer()
         return count
 
     async def stop(self) -> None:
-        if self._scheduler is not None:
-            self._scheduler.cancel()
-            await asyncio.gather(self._scheduler, return_exceptions=True)
-            self._scheduler = None
-        if self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        """Stop the timer and the workers; attempts in flight finish (and are recorded) first."""
+        self._stopping = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = self._timer_due = None
+        for parked in self._idle:
+            parked.cancel()
+        self._idle.clear()
+        if self._workers:
+            await asyncio.gather(*self._workers, return_exceptions=True)
+            self._workers = []
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -159,7 +183,8 @@ class PushDeliverer:
     # -- scheduling --------------------------------------------------------------
     def schedule(self, delivery: PushDelivery, due: float | None = None) -> None:
         self._add(delivery, self.clock.now() if due is None else due)
-        self._wake.set()
+        self._dispatch()
+        self._arm_timer()
 
     def _add(self, delivery: PushDelivery, due: float) -> None:
         self._pending[delivery.id] = delivery
@@ -174,77 +199,141 @@ class PushDeliverer:
     def scheduled(self) -> int:
         return len(self._pending)
 
+    @property
+    def in_flight(self) -> int:
+        """Scheduled attempts handed to a worker and not finished (recorded) yet."""
+        return self._in_flight
+
     def next_due(self) -> float | None:
         while self._heap and self._heap[0][2] not in self._pending:
             heapq.heappop(self._heap)
         return self._heap[0][0] if self._heap else None
 
-    async def _schedule(self) -> None:
-        while True:
-            due = self.next_due()
-            now = self.clock.now()
-            if due is None or due > now:
-                self._wake.clear()
-                timeout = None if due is None else max(self.clock.real_delay(due - now), 0.001)
+    def _take_due(self, now: float) -> PushDelivery | None:
+        """Pop the earliest delivery if it is due by `now` (skipping dropped ones)."""
+        heap = self._heap
+        while heap and heap[0][0] <= now:
+            delivery = self._pending.pop(heapq.heappop(heap)[2], None)
+            if delivery is not None:
+                return delivery
+        return None
+
+    def _dispatch(self) -> None:
+        """Hand due deliveries to idle workers, while both last."""
+        if not self._idle or self._stopping:
+            return
+        now = self.clock.now()
+        while self._idle and (delivery := self._take_due(now)) is not None:
+            self._begin()
+            self._idle.pop().set_result(delivery)
+
+    def _begin(self) -> None:
+        self._in_flight += 1
+        self._quiet.clear()
+
+    def _arm_timer(self) -> None:
+        """Make the timer fire when the earliest delivery that is not yet due falls due."""
+        due = self.next_due()
+        if due is None or self._stopping or not self._workers:
+            return
+        now = self.clock.now()
+        if due <= now:
+            return  # due already: the workers take it as they come free
+        if self._timer is not None:
+            if self._timer_due is not None and self._timer_due <= due:
+                return  # it fires early enough
+            self._timer.cancel()
+        loop = asyncio.get_running_loop()
+        self._timer_due = due
+        self._timer = loop.call_later(max(self.clock.real_delay(due - now), 0.001), self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = self._timer_due = None
+        self._dispatch()
+        self._arm_timer()
+
+    async def _work(self) -> None:
+        loop = asyncio.get_running_loop()
+        while not self._stopping:
+            delivery = self._take_due(self.clock.now())
+            if delivery is not None:
+                self._begin()
+            else:
+                parked = loop.create_future()
+                self._idle.append(parked)
                 try:
-                    await asyncio.wait_for(self._wake.wait(), timeout)
-                except asyncio.TimeoutError:
-                    pass
-                continue
-            await self._slots.acquire()
-            self._start_due_one()
-
-    def _start_due_one(self) -> asyncio.Task | None:
-        _, _, delivery_id = heapq.heappop(self._heap)
-        delivery = self._pending.pop(delivery_id, None)
-        if delivery is None:
-            self._slots.release()
-            return None
-        task = asyncio.get_running_loop().create_task(self._attempt_then_release(delivery), name=f"push {delivery_id}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
-
-    async def _attempt_then_release(self, delivery: PushDelivery) -> None:
-        try:
-            await self.attempt(delivery)
-        except Exception:  # noqa: BLE001 - one broken attempt must not stop the scheduler
-            log.exception("push attempt for delivery %s failed", delivery.id)
-        finally:
-            self._slots.release()
+                    delivery = await parked  # _dispatch counted it in flight
+                except asyncio.CancelledError:
+                    return  # stop() while idle
+            while delivery is not None:
+                try:
+                    await self.attempt(delivery)
+                except Exception:  # noqa: BLE001 - one broken attempt must not stop the worker
+                    log.exception("push attempt for delivery %s failed", delivery.id)
+                # Straight on to the next due delivery, if any: it stays counted in flight.
+                delivery = None if self._stopping else self._take_due(self.clock.now())
+            self._in_flight -= 1
+            if not self._in_flight:
+                self._quiet.set()
+            self._arm_timer()  # the earliest delivery may be due later than the timer is set for, or unset
 
     async def run_due(self) -> int:
-        """Start every attempt due by the clock now and wait for them (tests, manual clocks)."""
-        tasks = []
-        while (due := self.next_due()) is not None and due <= self.clock.now():
-            await self._slots.acquire()
-            task = self._start_due_one()
-            if task is not None:
-                tasks.append(task)
-        await asyncio.gather(*tasks)
-        return len(tasks)
+        """Start every attempt due by the clock now and wait until nothing is in flight (tests, manual clocks);
+        returns the number of attempts made meanwhile."""
+        before = self.attempts_made
+        while True:
+            self._dispatch()
+            if self._in_flight:
+                await self._quiet.wait()
+            elif self._workers and not self._idle and self._due_now():
+                await asyncio.sleep(0)  # the workers were just started and have not parked yet
+            else:
+                return self.attempts_made - before
+
+    def _due_now(self) -> bool:
+        due = self.next_due()
+        return due is not None and due <= self.clock.now()
 
     # -- one attempt ---------------------------------------------------------------
+    def _timeout(self, seconds: float) -> aiohttp.ClientTimeout:
+        timeout = self._timeouts.get(seconds)
+        if timeout is None:
+            timeout = self._timeouts[seconds] = aiohttp.ClientTimeout(total=seconds,
+                                                                      sock_connect=self.config.connect_timeout)
+        return timeout
+
+    def _record(self, record: store.AttemptRecord, *, state: str, err: str | None, reason: str) -> asyncio.Future:
+        """Add the attempt to this turn's batch; the future resolves once the batch is committed."""
+        if self._batch is None:
+            batch = self._batch = store.AttemptBatch()
+
+            def write(conn) -> None:
+                if self._batch is batch:  # attempts ending after this point go into the next batch
+                    self._batch = self._batch_committed = None
+                batch.write(conn)
+
+            self._batch_committed = self._writer.submit(write)
+        self._batch.add(record, state=state, err=err, reason=reason)
+        return self._batch_committed
+
     async def attempt(self, d: PushDelivery) -> str:
         """POST once, record the attempt, plan the next one; returns the delivery's new state."""
         policy = self._policies(d.policy)
         timeout = self.config.attempt_timeout or policy.timeout
-        headers = dict(d.headers if d.headers is not None else SET_HEADERS)
-        if d.stream_id is not None and d.headers is None:
-            auth = self._authorization(d.stream_id)
-            if auth:
-                headers["Authorization"] = auth
+        if d.headers is not None:
+            headers = dict(d.headers)  # a replay's recorded headers: the last of a repeated name wins
+        else:
+            auth = self._authorization(d.stream_id) if d.stream_id is not None else None
+            headers = SET_HEADERS if not auth else (*SET_HEADERS, ("Authorization", auth))
         n = d.attempts + 1
         started = self.clock.now()
         t0 = time.perf_counter()
         status, error, resp_headers, resp_body = None, None, [], b""
         try:
-            async with self._session.request(
-                d.http_method, d.endpoint, data=d.body, headers=headers, allow_redirects=False,
-                timeout=aiohttp.ClientTimeout(total=timeout, sock_connect=self.config.connect_timeout),
-            ) as resp:
+            async with self._session.request(d.http_method, d.endpoint, data=d.body, headers=headers,
+                                             allow_redirects=False, timeout=self._timeout(timeout)) as resp:
                 status = resp.status
-                resp_headers = [(k, v) for k, v in resp.headers.items()]
+                resp_headers = list(resp.headers.items())
                 resp_body = await resp.content.read(store.BODY_EXCERPT)
         except asyncio.TimeoutError:
             error = f"timeout: no answer within {timeout:g} s"
@@ -259,7 +348,8 @@ class PushDeliverer:
         latency_ms = (time.perf_counter() - t0) * 1000
         ended = self.clock.now()
         self.attempts_made += 1
-        outcome = classify_response(status, dict(resp_headers), resp_body, error=error, now=ended)
+        outcome = classify_response(status, dict(resp_headers) if status is not None and not 200 <= status < 300
+                                    else None, resp_body, error=error, now=ended)
         d.attempts = n
         plan = plan_next(policy, n, outcome, now=ended, created_at=d.created_at, rng=self._rng)
         if outcome.kind == DELIVERED:
@@ -277,10 +367,11 @@ class PushDeliverer:
             next_retry_at=plan.next_at if state == store.PENDING else None, outcome=outcome.kind,
             reason=f"{outcome.reason}; {plan.reason}",
         )
-        await self._writer.run(store.record_attempt(record, state=state, err=outcome.err, reason=plan.reason))
+        await self._record(record, state=state, err=outcome.err, reason=plan.reason)
         if state == store.PENDING:
             self.schedule(d, plan.next_at)
-        self._bus.publish(DeliveryChanged(d.id, d.stream_id, state, n, status, error))
+        if self._bus.has_subscribers:  # nobody listening (headless, benchmarks): no event object per attempt
+            self._bus.publish(DeliveryChanged(d.id, d.stream_id, state, n, status, error))
         if state == store.RETIRED and d.stream_id is not None:
             self._on_gone(d.stream_id, f"the endpoint answered 410 Gone to delivery {d.id}")
         return state

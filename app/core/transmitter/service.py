@@ -24,7 +24,7 @@ from app.core.store import deliveries as store
 from app.core.store.writer import StoreWriter
 from app.core.subjects import normalize_subject, subject_matches, validate_subject
 from app.core.transmitter import sets as setlib
-from app.core.transmitter.delivery import Clock, DeliveryConfig, PushDeliverer, push_from_row
+from app.core.transmitter.delivery import Clock, DeliveryConfig, PushDeliverer, PushDelivery, push_from_row
 from app.core.transmitter.keys import DEFAULT_ALG, DEFAULT_GRACE, KeyRing
 from app.core.transmitter.poll import PollQueues
 from app.core.transmitter.streams import POLL, Stream, StreamError, create_stream, update_stream
@@ -408,10 +408,10 @@ class Transmitter:
                                    now, stream.policy, faults, held=held, source=source, capture_id=capture_id,
                                    run_id=run_id) for jti, token, _ in tokens]
         ids = await self._writer.run(store.insert_deliveries(items))
-        for delivery_id, item in zip(ids, items):
-            if mode == "push" and not held:
-                self.push.schedule(push_from_row((delivery_id, item.stream_id, item.jti, item.body, item.endpoint,
-                                                  now, now, item.policy, "POST", None, 0, 0)))
+        if mode == "push" and not held:
+            for delivery_id, item in zip(ids, items):
+                self.push.schedule(PushDelivery(delivery_id, item.stream_id, item.jti, item.body, item.endpoint, now,
+                                                item.policy))
         if mode == "poll" and not held:
             self.poll.notify(stream.stream_id)
         self._bus.publish(Changed("deliveries", tuple(ids)))

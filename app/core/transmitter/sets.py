@@ -103,14 +103,30 @@ def sign(claims: dict[str, Any], key: SigningKey, faults: list[str] = (), *,
         del header["typ"]
     # jwcrypto's JWA engine signs the JWS signing input directly: the JWS object would cost a
     # deep copy of its header registry per token (~180 us, measured with benchmarks/deliver.py).
-    signing_input = (base64url_encode(json.dumps(header, separators=(",", ":")))
-                     + "." + base64url_encode(json.dumps(claims, separators=(",", ":"))))
+    signing_input = _protected(header) + "." + base64url_encode(_compact_json(claims))
     signature = _engine(header["alg"]).sign(signer, signing_input.encode("ascii"))
     if "bad_signature" in faults:
         raw = bytearray(signature)
         raw[len(raw) // 2] ^= 0xFF
         signature = bytes(raw)
     return f"{signing_input}.{base64url_encode(signature)}"
+
+
+def _protected(header: dict[str, Any]) -> str:
+    """The encoded protected header. A stream's SETs share one header, so its encoding is kept
+    (for all-string headers only: as cache keys, True and 1 would be the same)."""
+    if all(type(v) is str for v in header.values()):
+        return _encoded_header(tuple(header.items()))
+    return base64url_encode(_compact_json(header))
+
+
+@lru_cache(maxsize=256)
+def _encoded_header(items: tuple[tuple[str, Any], ...]) -> str:
+    return base64url_encode(_compact_json(dict(items)))
+
+
+# json.dumps with separators builds a new encoder per call; one kept encoder gives the same text.
+_compact_json = json.JSONEncoder(separators=(",", ":")).encode
 
 
 @lru_cache(maxsize=None)
