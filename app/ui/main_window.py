@@ -101,6 +101,10 @@ class MainWindow(QMainWindow):
             self._open_workspace_view()
 
     def _build_panels(self) -> None:
+        # The Subscriptions dock imports asyncio and the core's client (~80 ms): after the first paint.
+        from app.ui.subscriptions import install_subscriptions
+
+        self.subscriptions = install_subscriptions(self)
         from app.ui.panels.decoded import DecodedPanel
         from app.ui.panels.raw_http import RawHttpPanel
         from app.ui.panels.verification import VerificationPanel
@@ -135,9 +139,6 @@ class MainWindow(QMainWindow):
         from app.ui.captures_io import install as install_captures_io  # import/export, drops, curl, compare
 
         self.captures_io = install_captures_io(self, self.replay)
-        from app.ui.subscriptions import install_subscriptions  # issue 5: the Subscriptions dock
-
-        self.subscriptions = install_subscriptions(self)
 
     # -- the workspace ----------------------------------------------------------------
     def _open_workspace_view(self) -> None:

@@ -31,6 +31,7 @@ def install_subscriptions(window):
     dock.setWidget(area)
     window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
     window.resizeDocks([dock], [780], Qt.Orientation.Horizontal)
+    dock.hide()  # opened from the Subscriptions menu; at 780 px it would crowd a 1366x768 screen
     window.engine_started.connect(area.engine_ready)
     window.installEventFilter(area)  # its Close: calls in flight end before the engine stops
     menu = window.menuBar().addMenu("S&ubscriptions")
