@@ -52,6 +52,9 @@ def open_window(workspace: Path):
     icon = resources.files("app.resources").joinpath(f"{APP_ID}.svg")
     if icon.is_file():
         app.setWindowIcon(QIcon(str(icon)))
+    # The engine thread runs Python flat out while the receiver ingests; the GUI thread asks for
+    # the GIL for every painted cell. A 2 ms switch interval (default 5 ms) shortens each wait.
+    sys.setswitchinterval(0.002)
     window = MainWindow(workspace, open_after_paint=True)
     install_error_hooks(window)
     window.show()
