@@ -14,12 +14,13 @@ from datetime import datetime
 from enum import IntEnum
 from typing import Callable
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtCore import QModelIndex, Qt
 
 from app.core.delivery_view import DeliveryFilter, DeliverySummary, delivery_page, delivery_summaries
 from app.ui.capture_model import short_event_type
 from app.ui.icons import status_icon
 from app.ui.untrusted import elide, tooltip
+from app.ui.table_model import HeaderedTableModel
 
 COL_ID, COL_CREATED, COL_STREAM, COL_EVENT, COL_MODE, COL_STATE, COL_ATTEMPTS, COL_LAST, COL_NEXT, COL_ENDPOINT = range(10)
 HEADERS = ("#", "Created", "Stream", "Event type", "Mode", "State", "Attempts", "Last answer", "Next attempt", "Endpoint")
@@ -62,7 +63,8 @@ def cell(s: DeliverySummary, column: int) -> str:
     return ""
 
 
-class DeliveriesModel(QAbstractTableModel):
+class DeliveriesModel(HeaderedTableModel):
+    HEADERS = HEADERS
     def __init__(self, connection: Callable[[], sqlite3.Connection | None], parent=None):
         super().__init__(parent)
         self._connection = connection
@@ -71,16 +73,8 @@ class DeliveriesModel(QAbstractTableModel):
         self._more = False
 
     # -- Qt model interface -----------------------------------------------------------
-    def rowCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(HEADERS):
-            return HEADERS[section]
-        return None
+    def row_count(self) -> int:
+        return len(self._rows)
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or not 0 <= index.row() < len(self._rows):

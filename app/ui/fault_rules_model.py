@@ -11,11 +11,12 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QColor
 
 from app.core.faults import FaultRuleError, parse_rule
 from app.ui.untrusted import elide, tooltip
+from app.ui.table_model import HeaderedTableModel
 
 COL_ON, COL_NAME, COL_PATH, COL_EVENT, COL_STATUS, COL_RETRY_AFTER, COL_TIMES, COL_ACTION = range(8)
 HEADERS = ("On", "Name", "Path", "Event type", "Status", "Retry-After", "Times", "Action")
@@ -31,7 +32,8 @@ def problem_of(rule: dict, row: int) -> str | None:
     return None
 
 
-class FaultRulesModel(QAbstractTableModel):
+class FaultRulesModel(HeaderedTableModel):
+    HEADERS = HEADERS
     def __init__(self, parent=None):
         super().__init__(parent)
         self._rules: list[dict[str, Any]] = []
@@ -52,16 +54,8 @@ class FaultRulesModel(QAbstractTableModel):
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(HEADERS) - 1))
 
     # -- Qt model interface ------------------------------------------------------------
-    def rowCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rules)
-
-    def columnCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(HEADERS):
-            return HEADERS[section]
-        return None
+    def row_count(self) -> int:
+        return len(self._rules)
 
     def _text(self, rule: dict, column: int, row: int) -> str:
         if column == COL_NAME:

@@ -13,7 +13,7 @@ import sqlite3
 from datetime import datetime
 from typing import Callable
 
-from PySide6.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, Qt, QTimer
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer
 from PySide6.QtWidgets import QAbstractItemView, QSplitter, QTableView, QVBoxLayout, QWidget
 
 from app.core.observed import describe_schedule
@@ -21,13 +21,15 @@ from app.core.timeline import observed_groups, observed_timeline
 from app.ui.attempt_details import AttemptDetails
 from app.ui.timeline_view import TimelineView
 from app.ui.untrusted import elide, plain_label, tooltip
+from app.ui.table_model import HeaderedTableModel
 
 COL_KEY, COL_REQUESTS, COL_LAST = range(3)
 HEADERS = ("Delivery key (jti, webhook-id, …)", "Requests", "Last seen")
 REFRESH_MS = 1000
 
 
-class ObservedGroupsModel(QAbstractTableModel):
+class ObservedGroupsModel(HeaderedTableModel):
+    HEADERS = HEADERS
     def __init__(self, parent=None):
         super().__init__(parent)
         self._rows: list[tuple[str, int, float]] = []
@@ -39,16 +41,8 @@ class ObservedGroupsModel(QAbstractTableModel):
         self._rows = list(groups)
         self.endResetModel()
 
-    def rowCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(HEADERS):
-            return HEADERS[section]
-        return None
+    def row_count(self) -> int:
+        return len(self._rows)
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or not 0 <= index.row() < len(self._rows):

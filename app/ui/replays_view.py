@@ -13,11 +13,12 @@ from datetime import datetime
 from enum import IntEnum
 from typing import Any, Callable
 
-from PySide6.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QPushButton, QSplitter, QTableView, QTreeWidget,
                                QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from app.ui.untrusted import elide, tooltip
+from app.ui.table_model import HeaderedTableModel
 
 COL_TIME, COL_WHAT, COL_TARGET, COL_STATE, COL_RESULT = range(5)
 HEADERS = ("Started", "What", "Target", "State", "Result")
@@ -33,7 +34,8 @@ def when(ts: float | None) -> str:
     return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S") if ts else ""
 
 
-class ReplayListModel(QAbstractTableModel):
+class ReplayListModel(HeaderedTableModel):
+    HEADERS = HEADERS
     def __init__(self, parent=None):
         super().__init__(parent)
         self._entries: list[dict[str, Any]] = []
@@ -49,16 +51,8 @@ class ReplayListModel(QAbstractTableModel):
     def row_of(self, kind: str, entry_id: int) -> int | None:
         return next((i for i, e in enumerate(self._entries) if (e["kind"], e["id"]) == (kind, entry_id)), None)
 
-    def rowCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._entries)
-
-    def columnCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(HEADERS):
-            return HEADERS[section]
-        return None
+    def row_count(self) -> int:
+        return len(self._entries)
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or not 0 <= index.row() < len(self._entries) or not 0 <= index.column() < len(HEADERS):
