@@ -32,6 +32,8 @@ def add_replay_parser(sub) -> None:
     rp.add_argument("--failed-since", metavar="WHEN",
                     help="only captures refused (>= 400) or invalid since WHEN (RFC 3339 time, or epoch seconds)")
     rp.add_argument("--order", choices=["original", "time"], default="original")
+    rp.add_argument("--selection", metavar="NAME", help="a selection saved in the workspace (instead of the filter)")
+    rp.add_argument("--save-selection", metavar="NAME", help="also save this command's selection under NAME")
     rp.add_argument("--mode", choices=["exact", "resign"], default="exact")
     rp.add_argument("--issuer-as", help="with --mode resign: set iss to this (the issuer whose JWKS has the key)")
     rp.add_argument("--keep-iat", action="store_true", help="with --mode resign: keep the original iat")
@@ -94,6 +96,18 @@ async def _replay(args: argparse.Namespace, since: float | None) -> int:
         selection = Selection(CaptureFilter(text=args.text, verdict=args.verdict, kind=args.kind, issuer=args.issuer,
                                             event_type=args.event_type), ids=args.ids,
                               failed_only=since is not None, since=since, order=args.order)
+        if args.selection:
+            from app.core.saved_selections import load
+
+            saved = load(conn)
+            if args.selection not in saved:
+                known = ", ".join(sorted(saved)) or "none saved yet"
+                raise CliError(f"no saved selection named {args.selection!r} (saved: {known})")
+            selection = saved[args.selection]
+        if args.save_selection:
+            from app.core.saved_selections import save_op
+
+            await writer.run(save_op(args.save_selection, selection))
         try:
             ids = select(conn, selection)
         except ReplayEditError as exc:

@@ -19,7 +19,7 @@ from typing import Any
 import shiboken6
 from PySide6.QtCore import QDateTime, QTimer, Signal
 from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDateTimeEdit, QDialog, QDialogButtonBox, QDoubleSpinBox,
-                               QFormLayout, QGridLayout, QGroupBox, QProgressBar, QPushButton, QRadioButton,
+                               QFormLayout, QGridLayout, QGroupBox, QLineEdit, QProgressBar, QPushButton, QRadioButton,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from app.core.replay_targets import ReplayTarget
@@ -27,7 +27,7 @@ from app.ui.replay_dialog import policy_combo
 from app.ui.replay_target_picker import TargetPicker
 from app.ui.untrusted import elide, plain_label
 
-FILTER, SELECTED, FAILED_SINCE = range(3)
+FILTER, SELECTED, FAILED_SINCE, SAVED = range(4)
 SINCE_PRESETS = (("the last 15 minutes", 900), ("the last hour", 3600), ("the last 24 hours", 86400),
                  ("the last 7 days", 7 * 86400))
 
@@ -51,7 +51,7 @@ class BulkReplayDialog(QDialog):
         grid = QGridLayout(group)
         self.choice = QButtonGroup(self)
         labels = (f"The current filter ({filter_count} captures)", f"The selected rows ({len(self._selected)})",
-                  "Everything that failed since")
+                  "Everything that failed since", "A saved selection")
         for i, text in enumerate(labels):
             button = QRadioButton(text, group)
             self.choice.addButton(button, i)
@@ -66,8 +66,19 @@ class BulkReplayDialog(QDialog):
         self.since_presets.setCurrentIndex(1)
         self.since_presets.activated.connect(self._since_preset)
         grid.addWidget(self.since_presets, FAILED_SINCE, 2)
+        self.saved = QComboBox(group)  # names of the selections saved in the workspace
+        self._saved: dict[str, Any] = {}
+        grid.addWidget(self.saved, SAVED, 1, 1, 2)
+        self.save_name = QLineEdit(group)
+        self.save_name.setPlaceholderText("a name, to save the choice above for later")
+        self.save_button = QPushButton("Save selection", group)
+        self.save_button.clicked.connect(self.save_selection)
+        grid.addWidget(self.save_name, SAVED + 1, 0, 1, 2)
+        grid.addWidget(self.save_button, SAVED + 1, 2)
         self.choice.button(SELECTED).setEnabled(bool(self._selected))
+        self.choice.button(SAVED).setEnabled(False)
         self.choice.button(choice if choice != SELECTED or self._selected else FILTER).setChecked(True)
+        self._load_saved()
 
         self.mode = QComboBox(self)
         self.mode.addItem("Exact (original bytes and signature)", "exact")
@@ -128,11 +139,60 @@ class BulkReplayDialog(QDialog):
         self.since.setDateTime(QDateTime.currentDateTime().addSecs(-int(self.since_presets.itemData(index))))
         self.choice.button(FAILED_SINCE).setChecked(True)
 
+    # -- saved selections ------------------------------------------------------------------
+    def _load_saved(self) -> None:
+        if self._engine_thread is None or self._engine_thread.engine is None:
+            return
+
+        async def read(engine):
+            from app.core.saved_selections import load
+
+            return load(engine.writer._conn)  # noqa: SLF001 - the engine loop's connection, between commits
+
+        self._bridge.run(self._engine_thread.call(read), "reading saved selections", self._show_saved)
+
+    def _show_saved(self, saved: dict) -> None:
+        if not shiboken6.isValid(self):
+            return
+        self._saved = dict(saved)
+        current = self.saved.currentText()
+        self.saved.clear()
+        self.saved.addItems(sorted(self._saved))
+        if current in self._saved:
+            self.saved.setCurrentText(current)
+        self.choice.button(SAVED).setEnabled(bool(self._saved))
+
+    def save_selection(self) -> None:
+        from app.core.saved_selections import SelectionError, save_op
+
+        name = self.save_name.text().strip()
+        if self._engine_thread is None or self._engine_thread.engine is None:
+            self.state.setText("Not saved: the engine is not running")
+            return
+        try:
+            op = save_op(name, self.selection())
+        except SelectionError as exc:
+            self.state.setText(f"Not saved: {exc}")
+            return
+
+        async def save(engine):
+            await engine.writer.run(op)
+
+        def saved(_result) -> None:
+            if shiboken6.isValid(self):
+                self.state.setText(f"Saved as {name!r}")
+                self.save_name.clear()
+                self._load_saved()
+
+        self._bridge.run(self._engine_thread.call(save), "saving a selection", saved)
+
     def selection(self):
         from app.core.replay_runs import Selection
         from app.core.store.captures import CaptureFilter
 
         choice = self.choice.checkedId()
+        if choice == SAVED and self.saved.currentText() in self._saved:
+            return self._saved[self.saved.currentText()]
         if choice == SELECTED:
             return Selection(ids=list(self._selected))
         if choice == FAILED_SINCE:

@@ -68,3 +68,15 @@ async def test_replay_errors_are_one_sentence(tmp_path):
     assert result.returncode == 2 and "no workspace" in result.stderr
     result = await asyncio.to_thread(replay_cli, "--workspace", str(tmp_path), "--to", "ftp://x")
     assert result.returncode == 2 and "not an http(s) URL" in result.stderr
+
+
+async def test_a_saved_selection_is_replayed_by_name(make_engine, tmp_path, target):
+    url, seen, _ = target
+    ws = await fill(make_engine, tmp_path, 3)
+    saved = await asyncio.to_thread(replay_cli, "--workspace", str(ws), "--to", url, "--id", "2",
+                                    "--save-selection", "just two")
+    assert saved.returncode == 0, saved.stderr
+    again = await asyncio.to_thread(replay_cli, "--workspace", str(ws), "--to", url, "--selection", "just two")
+    assert again.returncode == 0 and [json.loads(b)["n"] for b in seen] == [1, 1]
+    missing = await asyncio.to_thread(replay_cli, "--workspace", str(ws), "--to", url, "--selection", "nope")
+    assert missing.returncode == 2 and "just two" in missing.stderr

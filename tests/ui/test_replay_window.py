@@ -315,3 +315,27 @@ def test_open_timeline_shows_the_replay_in_the_deliveries_dock(window, endpoint,
     view.timeline_button.click()
     retry_views = window.retry_views
     assert retry_views.deliveries_dock is not None and retry_views.deliveries_dock.isVisible()
+
+
+def test_a_selection_saved_in_the_bulk_dialog_is_offered_and_replayed_by_name(window, endpoint, qtbot):
+    from app.ui.bulk_replay import SAVED, SELECTED
+
+    for n in range(3):
+        push(window, json.dumps({"n": n}).encode(), {"Content-Type": "application/json"})
+    qtbot.waitUntil(lambda: window.model.rowCount() == 3, timeout=5000)
+    window.select_row(1)
+    dialog = window.replay.replay_selection()
+    dialog.choice.button(SELECTED).setChecked(True)
+    dialog.save_name.setText("the middle one")
+    dialog.save_button.click()
+    qtbot.waitUntil(lambda: dialog.saved.count() == 1, timeout=5000)
+    dialog.close()
+    again = window.replay.replay_selection()
+    qtbot.waitUntil(lambda: again.choice.button(SAVED).isEnabled(), timeout=5000)
+    again.choice.button(SAVED).setChecked(True)
+    again.picker.set_target(ReplayTarget(URL, endpoint.url))
+    with qtbot.waitSignal(again.run_finished, timeout=10000) as finished:
+        again.start_button.click()
+    assert finished.args[0].succeeded == 1
+    assert [json.loads(r["body"])["n"] for r in endpoint.requests] == [1]
+    again.close()
