@@ -23,9 +23,10 @@ async def test_create_verify_and_poll_a_stream_from_the_command_line(sim, tmp_pa
     engine, _ = sim
     issuer, token = engine.transmitter.issuer, engine.transmitter.management_token
     ws = str(tmp_path / "ci.signalscope")
-    rc, [created], err = await streams("create", "--transmitter", issuer, "--token", token, "--workspace", ws,
-                                       "--poll", "--event", "session-revoked", "--description", "ci")
-    assert rc == 0, err
+    rc, lines, err = await streams("create", "--transmitter", issuer, "--token", token, "--workspace", ws,
+                                   "--poll", "--event", "session-revoked", "--description", "ci")
+    assert rc == 0 and len(lines) == 1, (rc, lines, err)
+    [created] = lines
     assert created["status"] == 201 and created["data"]["events_delivered"] == [SESSION_REVOKED]
     stream_id = created["data"]["stream_id"]
     # the token given once is remembered by the workspace
