@@ -12,7 +12,6 @@ unchanged; foreign files are read from the standard fields only.
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import re
 from datetime import datetime
@@ -23,7 +22,7 @@ from urllib.parse import parse_qsl
 from yarl import URL
 
 from app import __version__
-from app.core.import_types import ImportedRequest, ImportFailure, count, epoch, header_pairs
+from app.core.import_types import ImportedRequest, ImportFailure, body_bytes, count, epoch, header_pairs
 from app.core.curl import request_url
 from app.core.store.captures import rfc3339
 _HOST = re.compile(r"[A-Za-z0-9._~-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
@@ -161,7 +160,7 @@ def _entry(entry: Any, where: str) -> ImportedRequest:
     # HTTP/2 and HTTP/3 captures list pseudo-headers (":authority", ...); they are not headers.
     headers = [(k, v) for k, v in header_pairs(request.get("headers") or [], "request.headers") if not k.startswith(":")]
     post = request.get("postData") if isinstance(request.get("postData"), dict) else {}
-    body = _decode(post.get("text"), post.get("encoding"), "request.postData")
+    body = body_bytes(post.get("text"), post.get("encoding"), "request.postData.text")
     response = entry.get("response") if isinstance(entry.get("response"), dict) else {}
     content = response.get("content") if isinstance(response.get("content"), dict) else {}
     status = count(ours["response_status"] if "response_status" in ours else response.get("status"))
@@ -179,23 +178,11 @@ def _entry(entry: Any, where: str) -> ImportedRequest:
         received_at=_started(entry.get("startedDateTime"), ours.get("received_at")),
         response_status=status or None,  # 0: the request got no answer
         response_headers=header_pairs(response.get("headers") or [], "response.headers"),
-        response_body=_decode(content.get("text"), content.get("encoding"), "response.content"),
+        response_body=body_bytes(content.get("text"), content.get("encoding"), "response.content.text"),
         duration_ms=float(elapsed) if isinstance(elapsed, (int, float)) and 0 <= elapsed < 1e12 else None,
         rule=ours["rule"] if isinstance(ours.get("rule"), str) else None,
     )
 
-
-def _decode(text: Any, encoding: Any, what: str) -> bytes:
-    if text is None:
-        return b""
-    if not isinstance(text, str):
-        raise ValueError(f"{what}.text is not a string")
-    if encoding == "base64":
-        try:
-            return base64.b64decode(text, validate=True)
-        except (binascii.Error, ValueError):
-            raise ValueError(f"{what}.text is marked base64 but is not valid base64") from None
-    return text.encode("utf-8")
 
 
 def _started(text: Any, exact: Any) -> float | None:

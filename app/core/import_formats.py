@@ -10,14 +10,13 @@ Nothing here verifies or stores: `importing.py` does that.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from app.core.har import parse_har
-from app.core.import_types import ImportedRequest, ImportFailure, ImportFormatError, count, epoch, header_pairs
+from app.core.import_types import (ImportedRequest, ImportFailure, ImportFormatError, body_bytes, count, epoch,
+                                   header_pairs)
 from app.core.jose import decode_compact
 
 __all__ = ["ParsedImport", "parse_import", "ImportedRequest", "ImportFailure", "ImportFormatError"]
@@ -98,7 +97,7 @@ def _jsonl_line(line: str, where: str) -> ImportedRequest:
         headers = header_pairs(http["header_list"], "http.header_list")
     else:
         headers = header_pairs(http.get("headers") or {}, "http.headers")
-    body = _body(http.get("body"), http.get("body_encoding"), "http.body")
+    body = body_bytes(http.get("body"), http.get("body_encoding"), "http.body")
     response = event.get("response") if isinstance(event.get("response"), dict) else {}
     status = count(response.get("status"))
     return ImportedRequest(
@@ -114,22 +113,10 @@ def _jsonl_line(line: str, where: str) -> ImportedRequest:
         received_at=_timestamp(event.get("received_at"), "received_at"),
         response_status=status or None,
         response_headers=header_pairs(response.get("headers") or {}, "response.headers"),
-        response_body=_body(response.get("body"), response.get("body_encoding"), "response.body"),
+        response_body=body_bytes(response.get("body"), response.get("body_encoding"), "response.body"),
         rule=event["rule"] if isinstance(event.get("rule"), str) else None,
     )
 
-
-def _body(value, encoding, what: str) -> bytes:
-    if value is None:
-        return b""
-    if not isinstance(value, str):
-        raise ValueError(f"{what} is not a string")
-    if encoding == "base64":
-        try:
-            return base64.b64decode(value, validate=True)
-        except (binascii.Error, ValueError):
-            raise ValueError(f"{what} is marked base64 but is not valid base64") from None
-    return value.encode("utf-8")
 
 
 def _timestamp(value, what: str) -> float | None:

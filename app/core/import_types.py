@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import dataclass, field
 
 
@@ -72,3 +74,17 @@ def epoch(value) -> float | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < 253402300800:
         return float(value)
     return None
+
+
+def body_bytes(value, encoding, what: str) -> bytes:
+    """A body as an export carried it: text, or base64 when `encoding` says so; `what` names it in errors."""
+    if value is None:
+        return b""
+    if not isinstance(value, str):
+        raise ValueError(f"{what} is not a string")
+    if encoding == "base64":
+        try:
+            return base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError(f"{what} is marked base64 but is not valid base64") from None
+    return value.encode("utf-8")
