@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="the simulator's signing algorithm (default ES256)")
     hl.add_argument("--issuer-path", default="", help="path of the simulator's issuer URL, e.g. /tenant1")
     hl.add_argument("--default-subjects", default="ALL", choices=["ALL", "NONE"])
+    hl.add_argument("--inactivity-timeout", type=int, default=7 * 24 * 3600, metavar="SECONDS",
+                    help="pause a stream whose receiver stays silent this long (default 7 days)")
     hl.add_argument("--time-scale", type=float, default=1.0,
                     help="run the simulator's clock this many times faster (retry schedules in compressed time)")
     hl.add_argument("-v", "--verbose", action="store_true")
@@ -126,6 +128,8 @@ def run_headless(args) -> int:
     workspace = (args.workspace or default_workspace_path()).resolve()
     if not args.time_scale > 0:
         raise CliError("--time-scale must be a positive number")
+    if args.inactivity_timeout < 1:
+        raise CliError("--inactivity-timeout must be at least 1 second")
     try:
         fault_rules = FaultRules.load(str(args.fault_rules)) if args.fault_rules else None
     except FaultRuleError as exc:
@@ -142,7 +146,8 @@ def run_headless(args) -> int:
         fault_rules=fault_rules,
         transmitter=not args.no_transmitter,
         transmitter_settings=TransmitterSettings(key_alg=args.key_alg, issuer_path=args.issuer_path,
-                                                 default_subjects=args.default_subjects),
+                                                 default_subjects=args.default_subjects,
+                                                 inactivity_timeout=args.inactivity_timeout),
         clock=ScaledClock(args.time_scale) if args.time_scale != 1.0 else None,
     )
 

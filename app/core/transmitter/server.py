@@ -110,6 +110,8 @@ class TransmitterServer:
                 try:
                     body = await _json_body(request)
                     response = await handler(request, body, notes)
+                    if request.path.startswith("/ssf/") and response.status < 400:
+                        self.t.touch(_stream_named(request, body))  # receiver activity (inactivity_timeout)
                 except StreamError as exc:
                     response = _error(exc.status, exc.message)
                 except PollRequestError as exc:
@@ -223,6 +225,13 @@ class TransmitterServer:
     async def _catalogue(self, request: web.Request, body: Any, notes: list[str]) -> web.Response:
         return _json([{"uri": e.uri, "name": e.name, "family": e.family, "title": e.title,
                        "description": e.description} for e in self.t.catalogue.events])
+
+
+def _stream_named(request: web.Request, body: Any) -> str:
+    named = request.match_info.get("stream_id") or request.query.get("stream_id")
+    if named is None and isinstance(body, dict):
+        named = body.get("stream_id")
+    return named if isinstance(named, str) else ""
 
 
 def _status_json(stream) -> dict[str, Any]:

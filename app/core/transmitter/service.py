@@ -45,6 +45,7 @@ class TransmitterSettings:
     default_subjects: str = "ALL"  # ALL | NONE
     default_aud: str | None = None  # aud of new streams; else the push endpoint URL
     long_poll_timeout: float = 30.0
+    inactivity_timeout: int = 7 * 24 * 3600  # advertised on new streams, and enforced (SSF 8.1.1: pause)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
 
 
@@ -71,6 +72,9 @@ class Transmitter:
         self.base_url = ""
         self.rescheduled = 0
         self._tasks: set[asyncio.Task] = set()
+        self._activity: dict[str, float] = {}
+        self._started_at: float | None = None
+        self._inactivity_watch: asyncio.Task | None = None
         self.management_token = ""
         self.keys: KeyRing | None = None
         self.streams: dict[str, Stream] = {}
@@ -108,8 +112,16 @@ class Transmitter:
             self.subjects.setdefault(stream_id, []).append(
                 {"subject": json.loads(subject), "verified": bool(verified), "removed": bool(removed)})
         self.rescheduled = await self.push.start(conn)
+        self._started_at = self.clock.now()
+        # Not among the follow-up tasks: those end, this one runs until stop().
+        self._inactivity_watch = asyncio.get_running_loop().create_task(self._watch_inactivity(),
+                                                                        name="inactivity-watch")
 
     async def stop(self) -> None:
+        if self._inactivity_watch is not None:
+            self._inactivity_watch.cancel()
+            await asyncio.gather(self._inactivity_watch, return_exceptions=True)
+            self._inactivity_watch = None
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
@@ -151,9 +163,39 @@ class Transmitter:
         stream, notes = create_stream(body, issuer=self.issuer, supported=self.supported,
                                       poll_url=self.poll_url(stream_id), now=self.clock.now(),
                                       default_aud=self.settings.default_aud, stream_id=stream_id)
+        stream.inactivity_timeout = self.settings.inactivity_timeout
         self.streams[stream.stream_id] = stream
+        self.touch(stream.stream_id)
         await self._save(stream)
         return stream, notes
+
+    # -- receiver activity (SSF 8.1.1 inactivity_timeout) ----------------------------------
+    def touch(self, stream_id: str) -> None:
+        """The receiver did something eligible with this stream (a management call naming it, a poll)."""
+        if stream_id in self.streams:
+            self._activity[stream_id] = self.clock.now()
+
+    async def pause_inactive(self) -> list[str]:
+        """Pause the enabled streams whose receiver has been silent for longer than their
+        inactivity_timeout, announcing it with a stream-updated SET first; returns their ids.
+        Activity is counted from the engine's start for streams loaded from the workspace."""
+        now = self.clock.now()
+        paused = []
+        for stream in list(self.streams.values()):
+            last = self._activity.setdefault(stream.stream_id, self._started_at or now)
+            if stream.status == "enabled" and now - last > stream.inactivity_timeout:
+                await self.set_status(stream.stream_id, "paused", "inactivity_timeout: no receiver activity for "
+                                      f"{stream.inactivity_timeout} s", by_transmitter=True)
+                paused.append(stream.stream_id)
+        return paused
+
+    async def _watch_inactivity(self) -> None:
+        while True:
+            await asyncio.sleep(self.clock.real_delay(60.0))
+            try:
+                await self.pause_inactive()
+            except Exception:  # noqa: BLE001 - the watch goes on; the failure is logged
+                log.exception("inactivity check failed")
 
     async def update(self, body: Any, *, replace: bool) -> tuple[Stream, list[str]]:
         stream = self.get(body.get("stream_id") if isinstance(body, dict) else None)
