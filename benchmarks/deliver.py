@@ -5,6 +5,8 @@
      engine    - the simulator's whole path: build and sign each SET (jwcrypto), insert the
                  delivery, POST it (64 in flight), record the attempt, durable commits
      loop      - a bare aiohttp ClientSession loop posting pre-signed bodies, 64 in flight
+     own loop  - the same loop with the engine's own push client (app/core/transmitter/
+                 push_client.py): engine / own loop is what signing and recording cost
      httpx     - the same loop with an httpx.AsyncClient (first round only: why the
                  delivery path uses aiohttp)
    Target: engine >= 0.60x loop (the engine signs and records, the loop does neither).
@@ -156,6 +158,24 @@ async def aiohttp_loop(url: str, bodies: list[bytes], meter: Meter) -> int:
         return len(bodies)
 
 
+async def push_client_loop(url: str, bodies: list[bytes], meter: Meter) -> int:
+    from app.core.transmitter.delivery import SET_HEADERS
+    from app.core.transmitter.push_client import PushClient
+
+    queue = list(bodies)
+    client = PushClient(user_agent="bench")
+
+    async def worker():
+        while queue:
+            body = queue.pop()
+            assert (await client.send("POST", url, body, SET_HEADERS, 30)).status == 202
+
+    with meter:
+        await asyncio.gather(*(worker() for _ in range(IN_FLIGHT)))
+    await client.close()
+    return len(bodies)
+
+
 async def httpx_loop(url: str, bodies: list[bytes]) -> float:
     import httpx
 
@@ -237,7 +257,10 @@ def measure_reschedule(workspace: str) -> None:
 class Round:
     """One loop run and one engine run, back to back."""
 
-    def __init__(self, loop: Meter, n_loop: int, engine: Meter, n_engine: int):
+    def __init__(self, loop: Meter, n_loop: int, engine: Meter, n_engine: int, own: Meter, n_own: int):
+        self.own_rate = n_own / own.wall
+        self.own_us = own.cpu / n_own * 1e6
+        self.own_ratio = n_engine / engine.wall / self.own_rate
         self.loop_rate = n_loop / loop.wall
         self.engine_rate = n_engine / engine.wall
         self.ratio = self.engine_rate / self.loop_rate
@@ -253,7 +276,8 @@ class Round:
         return (f"loop {self.loop_rate:6.0f} req/s, {self.loop_us:4.0f} us CPU/req (server {self.loop_server_us:3.0f}); "
                 f"engine {self.engine_rate:6.0f} SETs/s, {self.engine_us:4.0f} us CPU/SET "
                 f"(server {self.engine_server_us:3.0f}); ratio {self.ratio:.2f}, "
-                f"CPU ratio {self.loop_us / self.engine_us:.2f}; cores used {self.loop_cores:.2f} / {self.engine_cores:.2f}")
+                f"CPU ratio {self.loop_us / self.engine_us:.2f}; cores used {self.loop_cores:.2f} / {self.engine_cores:.2f}; "
+                f"own-client loop {self.own_rate:6.0f} req/s, {self.own_us:3.0f} us CPU/req")
 
 
 def summarize(rounds: list[Round], httpx_rate: float) -> None:
@@ -279,6 +303,8 @@ def summarize(rounds: list[Round], httpx_rate: float) -> None:
               f"one, the server takes ~0.6); here they got {med('loop_cores'):.2f}. Other load throttles the loop "
               f"more than the engine, so the rates and the ratio are not comparable with a quiet run, and even "
               f"CPU/item rises with contention (less batching per event-loop turn).")
+    print(f"own-client loop      {med('own_rate'):7.0f} req/s, {med('own_us'):4.0f} us CPU/req (the engine's push client "
+          f"posting pre-signed bodies); engine / own loop {med('own_ratio'):.2f}: the share signing and recording leave")
     print(f"httpx / aiohttp      {httpx_rate / med('loop_rate'):.2f}")
 
 
@@ -305,10 +331,11 @@ def main() -> None:
             print(f"httpx loop           {httpx_rate:7.0f} req/s ({IN_FLIGHT} in flight; reference for the client choice)")
             rounds = []
             for r in range(args.rounds):
-                loop_m, engine_m = Meter(proc.pid), Meter(proc.pid)
+                loop_m, engine_m, own_m = Meter(proc.pid), Meter(proc.pid), Meter(proc.pid)
                 n_loop = asyncio.run(aiohttp_loop(url, bodies, loop_m))
                 n_engine = asyncio.run(engine_round(url, tmp / f"engine{r}.signalscope", args.sets, engine_m))
-                rounds.append(Round(loop_m, n_loop, engine_m, n_engine))
+                n_own = asyncio.run(push_client_loop(url, bodies, own_m))
+                rounds.append(Round(loop_m, n_loop, engine_m, n_engine, own_m, n_own))
                 print(f"round {r + 1}: {rounds[-1]}", flush=True)
         finally:
             proc.terminate()

@@ -14,10 +14,11 @@ share one `store.deliveries.AttemptBatch` (two `executemany` statements) in that
 commit. Pending deliveries are reloaded from the workspace on start, so retries survive a
 restart.
 
-The HTTP client is aiohttp's ClientSession, chosen by measurement
-(benchmarks/deliver.py): on 2 cores an httpx.AsyncClient posting to a local 202
-server collapsed under 64 concurrent requests (~100 req/s) where aiohttp kept
-thousands. Redirects are never followed: a 3xx is a failed attempt.
+The HTTP client is `push_client.PushClient`, chosen by measurement (benchmarks/deliver.py):
+on 2 cores an httpx.AsyncClient posting to a local 202 server collapsed under 64
+concurrent requests (~100 req/s) where aiohttp's ClientSession kept thousands, and the
+push client's single-purpose HTTP/1.1 exchange costs about a third of aiohttp's CPU.
+Redirects are never followed: a 3xx is a failed attempt.
 
 Time comes from a `Clock`: the real one, a scaled one (hours of backoff in
 seconds, for watching a policy play out) or, in tests, a manual one whose
@@ -36,12 +37,11 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-import aiohttp
-
 from app.core.bus import Bus, DeliveryChanged
 from app.core.retry import DELIVERED, GONE, REJECTED, RetryPolicy, classify_response, get_policy, plan_next
 from app.core.store import deliveries as store
 from app.core.store.writer import StoreWriter
+from app.core.transmitter.push_client import PushClient, PushError
 
 log = logging.getLogger(__name__)
 
@@ -137,17 +137,15 @@ class PushDeliverer:
         self._stopping = False
         self._batch: store.AttemptBatch | None = None  # attempts waiting for this turn's commit
         self._batch_committed: asyncio.Future | None = None
-        self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
-        self._session: aiohttp.ClientSession | None = None
+        self._client: PushClient | None = None
         self.attempts_made = 0
 
     # -- lifecycle -------------------------------------------------------------
     async def open(self) -> None:
         """Open the HTTP client (enough for attempts made directly, without the scheduler)."""
-        if self._session is None:
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self.config.max_in_flight, force_close=False),
-                headers={"User-Agent": self.config.user_agent}, auto_decompress=False, trust_env=False)
+        if self._client is None:
+            self._client = PushClient(user_agent=self.config.user_agent, connect_timeout=self.config.connect_timeout,
+                                      excerpt=store.BODY_EXCERPT, max_idle=self.config.max_in_flight)
 
     async def start(self, conn) -> int:
         """Open the client, reschedule every pending push delivery found in the workspace, start the workers."""
@@ -176,9 +174,9 @@ class PushDeliverer:
         if self._workers:
             await asyncio.gather(*self._workers, return_exceptions=True)
             self._workers = []
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
 
     # -- scheduling --------------------------------------------------------------
     def schedule(self, delivery: PushDelivery, due: float | None = None) -> None:
@@ -295,13 +293,6 @@ class PushDeliverer:
         return due is not None and due <= self.clock.now()
 
     # -- one attempt ---------------------------------------------------------------
-    def _timeout(self, seconds: float) -> aiohttp.ClientTimeout:
-        timeout = self._timeouts.get(seconds)
-        if timeout is None:
-            timeout = self._timeouts[seconds] = aiohttp.ClientTimeout(total=seconds,
-                                                                      sock_connect=self.config.connect_timeout)
-        return timeout
-
     def _record(self, record: store.AttemptRecord, *, state: str, err: str | None, reason: str) -> asyncio.Future:
         """Add the attempt to this turn's batch; the future resolves once the batch is committed."""
         if self._batch is None:
@@ -321,7 +312,7 @@ class PushDeliverer:
         policy = self._policies(d.policy)
         timeout = self.config.attempt_timeout or policy.timeout
         if d.headers is not None:
-            headers = dict(d.headers)  # a replay's recorded headers: the last of a repeated name wins
+            headers = tuple(dict(d.headers).items())  # a replay's recorded headers: the last of a repeated name wins
         else:
             auth = self._authorization(d.stream_id) if d.stream_id is not None else None
             headers = SET_HEADERS if not auth else (*SET_HEADERS, ("Authorization", auth))
@@ -330,21 +321,10 @@ class PushDeliverer:
         t0 = time.perf_counter()
         status, error, resp_headers, resp_body = None, None, [], b""
         try:
-            async with self._session.request(d.http_method, d.endpoint, data=d.body, headers=headers,
-                                             allow_redirects=False, timeout=self._timeout(timeout)) as resp:
-                status = resp.status
-                resp_headers = list(resp.headers.items())
-                resp_body = await resp.content.read(store.BODY_EXCERPT)
-        except asyncio.TimeoutError:
-            error = f"timeout: no answer within {timeout:g} s"
-        except aiohttp.ServerDisconnectedError:
-            error = "connection closed without an answer"
-        except aiohttp.ClientConnectorError as exc:
-            error = f"connection failed: {exc.os_error.strerror if exc.os_error else exc}"
-        except aiohttp.InvalidURL:
-            error = f"invalid URL {d.endpoint!r}"
-        except aiohttp.ClientError as exc:
-            error = f"{type(exc).__name__}: {exc}"
+            resp = await self._client.send(d.http_method, d.endpoint, d.body, headers, timeout)
+            status, resp_headers, resp_body = resp.status, resp.headers, resp.body
+        except PushError as exc:
+            error = str(exc)
         latency_ms = (time.perf_counter() - t0) * 1000
         ended = self.clock.now()
         self.attempts_made += 1
