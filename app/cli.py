@@ -53,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     hl.add_argument("--default-subjects", default="ALL", choices=["ALL", "NONE"])
     hl.add_argument("--inactivity-timeout", type=int, default=7 * 24 * 3600, metavar="SECONDS",
                     help="pause a stream whose receiver stays silent this long (default 7 days)")
+    hl.add_argument("--one-stream-per-receiver", action="store_true",
+                    help="the simulator answers 409 to a second stream create, as some transmitters do")
+    hl.add_argument("--jwks-fault", choices=["unavailable", "missing_active_key", "slow", "malformed"],
+                    help="the simulator's JWKS endpoint misbehaves on purpose (change it at run time with "
+                         "POST /control/transmitter)")
     hl.add_argument("--time-scale", type=float, default=1.0,
                     help="run the simulator's clock this many times faster (retry schedules in compressed time)")
     hl.add_argument("-v", "--verbose", action="store_true")
@@ -147,7 +152,9 @@ def run_headless(args) -> int:
         transmitter=not args.no_transmitter,
         transmitter_settings=TransmitterSettings(key_alg=args.key_alg, issuer_path=args.issuer_path,
                                                  default_subjects=args.default_subjects,
-                                                 inactivity_timeout=args.inactivity_timeout),
+                                                 inactivity_timeout=args.inactivity_timeout,
+                                                 one_stream_per_receiver=args.one_stream_per_receiver,
+                                                 jwks_fault=args.jwks_fault),
         clock=ScaledClock(args.time_scale) if args.time_scale != 1.0 else None,
     )
 

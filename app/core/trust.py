@@ -14,7 +14,7 @@ import asyncio
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 from urllib.parse import urlsplit, urlunsplit
 
@@ -130,8 +130,10 @@ class TrustStore:
         cached = self._keys.get(issuer)
         if cached is not None and (kid is None or kid in cached.by_kid or entry.jwks is not None):
             return cached
-        if cached is not None and self._clock() - self._last_fetch.get(issuer, -1e9) < self._refetch_interval:
-            return cached
+        age = self._clock() - self._last_fetch.get(issuer, -1e9)
+        if cached is not None and age < self._refetch_interval:
+            return replace(cached, source=f"{cached.source}; not re-fetched for kid {kid!r}: fetched {age:.1f} s ago, "
+                                          f"at most once every {self._refetch_interval:g} s")
         lock = self._locks.setdefault(issuer, asyncio.Lock())
         async with lock:
             cached = self._keys.get(issuer)
@@ -141,7 +143,9 @@ class TrustStore:
                 return await self.refresh(issuer)
             except TrustError as exc:
                 log.warning("could not fetch keys for %s: %s", issuer, exc)
-                empty = cached or IssuerKeySet(issuer, {}, [], f"JWKS unavailable: {exc}")
+                if cached is not None:  # keep what we had; say that the re-fetch for this kid failed
+                    return replace(cached, source=f"{cached.source}; re-fetch failed: {exc}")
+                empty = IssuerKeySet(issuer, {}, [], f"JWKS unavailable: {exc}")
                 self._keys[issuer] = empty
                 return empty
 

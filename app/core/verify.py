@@ -300,7 +300,8 @@ def _check_key_and_signature(report: VerificationReport, token: DecodedToken, al
         key = keys.by_kid.get(kid)
         if key is None:
             known = ", ".join(sorted(keys.by_kid)) or "none"
-            report.add("key", FAIL, f"kid {kid!r} is not in the JWKS of {keys.issuer} (known kids: {known})")
+            report.add("key", FAIL, f"kid {kid!r} is not in the JWKS of {keys.issuer} (known kids: {known}; "
+                                    f"keys from {keys.source})")
             report.add("signature", SKIP, "no key")
             return
         candidates = [key]

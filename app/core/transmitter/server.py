@@ -16,10 +16,13 @@ Routes (all JSON; everything but discovery and JWKS needs `Authorization: Bearer
   POST /control/status                                a transmitter-initiated status change
   POST /control/keys:rotate                           rotate the signing key
   GET  /control/deliveries[?stream_id=]               deliveries and their attempts (JSON lines shape)
+  GET|POST /control/transmitter                       transmitter-wide knobs: JWKS faults, one
+                                                      stream per receiver (409 on a second create)
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 from http import HTTPStatus
 import json
@@ -83,6 +86,7 @@ class TransmitterServer:
         r.add_post("/control/keys:rotate", self._guard(self._rotate))
         r.add_get("/control/deliveries", self._guard(self._deliveries))
         r.add_get("/control/catalogue", self._guard(self._catalogue))
+        r.add_route("*", "/control/transmitter", self._guard(self._transmitter_knobs))
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port, reuse_address=True)
@@ -124,7 +128,16 @@ class TransmitterServer:
         return web.json_response(metadata(self.t))
 
     async def _jwks(self, request: web.Request) -> web.Response:
-        return web.json_response(self.t.keys.jwks(), headers={"Cache-Control": "max-age=60"})
+        fault = self.t.settings.jwks_fault
+        if fault == "unavailable":
+            return _error(503, "the JWKS is unavailable (simulated outage: jwks_fault=unavailable)",
+                          headers={"Retry-After": "30"})
+        if fault == "malformed":
+            return web.Response(status=200, content_type="text/html",
+                                text="<html><body><h1>502 Bad Gateway</h1></body></html>")
+        if fault == "slow":
+            await asyncio.sleep(self.t.settings.jwks_delay)
+        return web.json_response(self.t.published_jwks(), headers={"Cache-Control": "max-age=60"})
 
     # -- stream configuration -----------------------------------------------------------
     async def _streams(self, request: web.Request, body: Any, notes: list[str]) -> web.Response:
@@ -221,6 +234,13 @@ class TransmitterServer:
         conn = self._reader()
         lines = list(store.export_lines(conn, stream_id=request.query.get("stream_id")))
         return _json(lines)
+
+    async def _transmitter_knobs(self, request: web.Request, body: Any, notes: list[str]) -> web.Response:
+        if request.method == "GET":
+            return _json(self.t.transmitter_knobs())
+        if request.method != "POST":
+            raise StreamError(405, "use GET to read the transmitter knobs and POST to change them")
+        return _json(self.t.configure_transmitter(body))
 
     async def _catalogue(self, request: web.Request, body: Any, notes: list[str]) -> web.Response:
         return _json([{"uri": e.uri, "name": e.name, "family": e.family, "title": e.title,

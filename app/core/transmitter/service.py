@@ -46,7 +46,21 @@ class TransmitterSettings:
     default_aud: str | None = None  # aud of new streams; else the push endpoint URL
     long_poll_timeout: float = 30.0
     inactivity_timeout: int = 7 * 24 * 3600  # advertised on new streams, and enforced (SSF 8.1.1: pause)
+    one_stream_per_receiver: bool = False  # a second create gets 409 (SSF 8.1.1.1), as some transmitters do
+    jwks_fault: str | None = None  # one of JWKS_FAULTS: the JWKS endpoint misbehaves on purpose
+    jwks_delay: float = 5.0  # seconds, for the "slow" JWKS fault
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
+
+
+# JWKS endpoint faults: how real transmitters' key publication goes wrong, for testing a receiver's
+# key fetching, caching and re-fetching (each one is what our receiver's "key" check then reports).
+JWKS_FAULTS: dict[str, str] = {
+    "unavailable": "the JWKS endpoint answers 503 with Retry-After (an outage)",
+    "missing_active_key": "the JWKS lacks the key that signs (publication lags a rotation)",
+    "slow": "the JWKS answers only after jwks_delay seconds (receiver fetch timeouts)",
+    "malformed": "the JWKS endpoint answers 200 with an HTML error page instead of JSON",
+}
+ACTIVITY_SAVE_EVERY = 60.0  # seconds: receiver activity is written to the workspace at most this often per stream
 
 
 @dataclass
@@ -56,6 +70,11 @@ class EmitResult:
 
     def to_json(self) -> dict[str, Any]:
         return {"emitted": self.emitted, "skipped": self.skipped}
+
+
+def _log_failure(future: asyncio.Future) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.warning("saving receiver activity failed: %s", future.exception())
 
 
 class Transmitter:
@@ -73,6 +92,7 @@ class Transmitter:
         self.rescheduled = 0
         self._tasks: set[asyncio.Task] = set()
         self._activity: dict[str, float] = {}
+        self._activity_saved: dict[str, float] = {}
         self._started_at: float | None = None
         self._inactivity_watch: asyncio.Task | None = None
         self.management_token = ""
@@ -111,6 +131,11 @@ class Transmitter:
                 "SELECT stream_id, subject, verified, removed FROM stream_subjects"):
             self.subjects.setdefault(stream_id, []).append(
                 {"subject": json.loads(subject), "verified": bool(verified), "removed": bool(removed)})
+        row = conn.execute("SELECT value FROM settings WHERE key = 'transmitter.activity'").fetchone()
+        if row:
+            saved = json.loads(row[0])
+            self._activity = {k: float(v) for k, v in saved.items() if k in self.streams}
+            self._activity_saved = dict(self._activity)
         self.rescheduled = await self.push.start(conn)
         self._started_at = self.clock.now()
         # Not among the follow-up tasks: those end, this one runs until stop().
@@ -127,6 +152,8 @@ class Transmitter:
         if self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
         await self.push.stop()
+        if self._activity != self._activity_saved:
+            await self._save_activity()
 
     def poll_url(self, stream_id: str) -> str:
         return f"{self.base_url}/ssf/poll/{stream_id}"
@@ -159,6 +186,10 @@ class Transmitter:
         return stream.config(self.supported)
 
     async def create(self, body: Any) -> tuple[Stream, list[str]]:
+        if self.settings.one_stream_per_receiver and self.streams:
+            existing = next(iter(self.streams))
+            raise StreamError(409, f"this transmitter allows one stream per receiver and stream {existing} exists; "
+                                   "read it (GET) and change it with PATCH or PUT, or delete it first (SSF 8.1.1.1)")
         stream_id = secrets.token_hex(16)
         stream, notes = create_stream(body, issuer=self.issuer, supported=self.supported,
                                       poll_url=self.poll_url(stream_id), now=self.clock.now(),
@@ -173,7 +204,60 @@ class Transmitter:
     def touch(self, stream_id: str) -> None:
         """The receiver did something eligible with this stream (a management call naming it, a poll)."""
         if stream_id in self.streams:
-            self._activity[stream_id] = self.clock.now()
+            now = self._activity[stream_id] = self.clock.now()
+            if now - self._activity_saved.get(stream_id, -1e18) >= ACTIVITY_SAVE_EVERY:
+                self._activity_saved = dict(self._activity)
+                self._writer.submit(self._activity_op(dict(self._activity))).add_done_callback(_log_failure)
+
+    async def _save_activity(self) -> None:
+        self._activity_saved = dict(self._activity)
+        await self._writer.run(self._activity_op(dict(self._activity)))
+
+    @staticmethod
+    def _activity_op(activity: dict[str, float]):
+        """Operation: keep the receiver's last activity per stream, so a restart does not reset the
+        inactivity_timeout count (written at most every ACTIVITY_SAVE_EVERY s per stream, and on stop)."""
+        def op(conn) -> None:
+            conn.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('transmitter.activity', ?)",
+                         (json.dumps(activity),))
+        return op
+
+    # -- transmitter-wide knobs ------------------------------------------------------------
+    def configure_transmitter(self, body: Any) -> dict[str, Any]:
+        """Change the simulator's transmitter-wide knobs (JWKS faults, one stream per receiver);
+        the knobs last until changed again or the engine stops. Returns them all."""
+        if body is not None and not isinstance(body, dict):
+            raise StreamError(400, "the body must be an object of transmitter settings")
+        body = body or {}
+        unknown = set(body) - {"jwks_fault", "jwks_delay_seconds", "one_stream_per_receiver"}
+        if unknown:
+            raise StreamError(400, f"unknown transmitter setting(s) {', '.join(sorted(unknown))}; known: "
+                                   "jwks_fault, jwks_delay_seconds, one_stream_per_receiver")
+        fault = body.get("jwks_fault", self.settings.jwks_fault)
+        if fault is not None and fault not in JWKS_FAULTS:
+            raise StreamError(400, f"unknown jwks_fault {fault!r}; known: {', '.join(JWKS_FAULTS)} (or null for none)")
+        delay = body.get("jwks_delay_seconds", self.settings.jwks_delay)
+        if not isinstance(delay, (int, float)) or isinstance(delay, bool) or not 0 <= delay <= 300:
+            raise StreamError(400, "'jwks_delay_seconds' must be a number from 0 to 300")
+        single = body.get("one_stream_per_receiver", self.settings.one_stream_per_receiver)
+        if not isinstance(single, bool):
+            raise StreamError(400, "'one_stream_per_receiver' must be true or false")
+        self.settings.jwks_fault, self.settings.jwks_delay = fault, float(delay)
+        self.settings.one_stream_per_receiver = single
+        self._bus.publish(Changed("transmitter", ()))
+        return self.transmitter_knobs()
+
+    def transmitter_knobs(self) -> dict[str, Any]:
+        return {"jwks_fault": self.settings.jwks_fault, "jwks_delay_seconds": self.settings.jwks_delay,
+                "one_stream_per_receiver": self.settings.one_stream_per_receiver, "known_jwks_faults": JWKS_FAULTS}
+
+    def published_jwks(self) -> dict[str, Any]:
+        """The JWKS as published: all keys in their grace period, minus the active one under the
+        missing_active_key fault."""
+        jwks = self.keys.jwks()
+        if self.settings.jwks_fault == "missing_active_key" and self.keys.active is not None:
+            jwks["keys"] = [k for k in jwks["keys"] if k.get("kid") != self.keys.active.kid]
+        return jwks
 
     async def pause_inactive(self) -> list[str]:
         """Pause the enabled streams whose receiver has been silent for longer than their
