@@ -9,6 +9,7 @@ painting), read `ready_info()`, subscribe to `bus`, and `await stop()` at the en
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import logging
 import time
@@ -37,6 +38,7 @@ class EngineConfig:
     host: str = "127.0.0.1"
     receiver_port: int = 0
     transmitter_port: int = 0
+    transmitter_port_fallback: bool = False  # if transmitter_port is taken, take a free one (and say so)
     receiver_token: str | None = None
     audiences: tuple[str, ...] = ()
     trust_issuers: list[tuple[str, str | None]] = field(default_factory=list)
@@ -116,7 +118,16 @@ class Engine:
             settings.default_aud = self.config.audiences[0]  # so our own receiver accepts the simulator's SETs
         self.transmitter = Transmitter(settings, self.writer, self.bus, clock=self.config.clock)
         self.transmitter_server = TransmitterServer(self.transmitter, self.bus, lambda: conn)
-        base = await self.transmitter_server.start(settings.host, settings.port)
+        try:
+            base = await self.transmitter_server.start(settings.host, settings.port)
+        except OSError as exc:
+            if not (self.config.transmitter_port_fallback and settings.port and exc.errno == errno.EADDRINUSE):
+                raise
+            await self.transmitter_server.stop()
+            base = await self.transmitter_server.start(settings.host, 0)
+            self.bus.publish(EngineProblem(
+                f"The simulator's port {settings.port} is in use; it listens on {base} instead, so its issuer "
+                "URL changed for this run", "set the simulator port in Settings to choose another one"))
         await self.transmitter.start(conn, base)
         # Our receiver trusts the simulator (in memory only: its port, so its issuer, changes per run).
         self.trust.trust(self.transmitter.issuer, jwks_url=f"{base}/jwks.json")

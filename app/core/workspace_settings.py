@@ -23,6 +23,7 @@ THEMES = ("system", "light", "dark")
 @dataclass
 class ReceiverSettings:
     receiver_port: int = 0  # 0: a free port (the window then keeps the one it got)
+    transmitter_port: int = 0  # the simulator's, likewise: its issuer URL then stays the same between runs
     receiver_token: str | None = None
     audiences: tuple[str, ...] = ()
     body_limit: int = 1024 * 1024
@@ -31,12 +32,14 @@ class ReceiverSettings:
 
     @classmethod
     def from_json(cls, data: dict) -> "ReceiverSettings":
-        known = {"receiver_port", "receiver_token", "audiences", "body_limit", "theme"}
+        known = {"receiver_port", "transmitter_port", "receiver_token", "audiences", "body_limit", "theme"}
         port = int(data.get("receiver_port", 0))
+        sim_port = int(data.get("transmitter_port", 0))
         limit = int(data.get("body_limit", 1024 * 1024))
         theme = data.get("theme", "system")
         return cls(
             receiver_port=port if 0 <= port <= 65535 else 0,
+            transmitter_port=sim_port if 0 <= sim_port <= 65535 else 0,
             receiver_token=data.get("receiver_token") or None,
             audiences=tuple(a for a in data.get("audiences", ()) if isinstance(a, str) and a),
             body_limit=limit if limit > 0 else 1024 * 1024,
@@ -76,6 +79,8 @@ def engine_options(workspace: Path, settings: ReceiverSettings) -> dict:
     return {
         "workspace": Path(workspace),
         "receiver_port": settings.receiver_port,
+        "transmitter_port": settings.transmitter_port,
+        "transmitter_port_fallback": True,  # a kept port taken by something else must not stop the window
         "receiver_token": settings.receiver_token,
         "audiences": tuple(settings.audiences),
         "body_limit": settings.body_limit,

@@ -226,12 +226,16 @@ class MainWindow(QMainWindow):
         self.status.set_listening(info)
         self._stats_timer.start()
         self.model.refresh()
-        if self.settings.receiver_port == 0:  # keep the port we got, so the URL stays the same next time
-            from app.core.workspace_settings import save_settings_op
-
+        sim_url = info.get("transmitter_url")
+        if self.settings.receiver_port == 0 or (self.settings.transmitter_port == 0 and sim_url):
+            # Keep the ports we got, so the receiver URL and the simulator's issuer stay the same next time.
             from urllib.parse import urlsplit
 
-            self.settings.receiver_port = urlsplit(info["receiver_url"]).port or 0
+            from app.core.workspace_settings import save_settings_op
+
+            self.settings.receiver_port = self.settings.receiver_port or urlsplit(info["receiver_url"]).port or 0
+            if sim_url and self.settings.transmitter_port == 0:
+                self.settings.transmitter_port = urlsplit(sim_url).port or 0
             op = save_settings_op(self.settings)  # serialised here, on the GUI thread
             self.bridge.run(self.engine_thread.call(lambda e: e.writer.run(op)), "saving the settings")
         self.engine_started.emit(info)

@@ -1,4 +1,4 @@
-"""SettingsDialog: receiver port, bearer token, audiences, body size limit, theme, and
+"""SettingsDialog: receiver port, simulator port, bearer token, audiences, body size limit, theme, and
 the trusted issuers (add by issuer URL, keys found by SSF discovery, or paste a JWKS).
 It edits a copy and emits what was chosen; the window saves and applies it."""
 
@@ -27,6 +27,11 @@ class SettingsDialog(QDialog):
         self.port = QSpinBox(self)
         self.port.setRange(0, 65535)
         self.port.setValue(settings.receiver_port)
+        self.sim_port = QSpinBox(self)
+        self.sim_port.setRange(0, 65535)
+        self.sim_port.setSpecialValueText("any free port")
+        self.sim_port.setValue(settings.transmitter_port)
+        self.sim_port.setToolTip("The transmitter simulator's port: its issuer URL is http://127.0.0.1:PORT")
         self.token = QLineEdit(settings.receiver_token or "", self)
         self.token.setEchoMode(QLineEdit.EchoMode.PasswordEchoOnEdit)
         self.token.setPlaceholderText("none: no Authorization required")
@@ -42,6 +47,7 @@ class SettingsDialog(QDialog):
         self.theme.setCurrentText(settings.theme)
         form = QFormLayout()
         form.addRow("Receiver port", self.port)
+        form.addRow("Simulator port", self.sim_port)
         form.addRow("Bearer token", self.token)
         form.addRow("Audiences", self.audiences)
         form.addRow("Body size limit", self.body_limit)
@@ -81,7 +87,8 @@ class SettingsDialog(QDialog):
 
     def chosen_settings(self) -> ReceiverSettings:
         audiences = tuple(a.strip() for a in self.audiences.toPlainText().splitlines() if a.strip())
-        return replace(self._settings, receiver_port=self.port.value(), receiver_token=self.token.text() or None,
+        return replace(self._settings, receiver_port=self.port.value(), transmitter_port=self.sim_port.value(),
+                       receiver_token=self.token.text() or None,
                        audiences=audiences, body_limit=self.body_limit.value() * 1024, theme=self.theme.currentText())
 
     def accept(self) -> None:

@@ -16,13 +16,14 @@ def test_settings_dialog_returns_what_was_edited(qtbot):
     dialog = SettingsDialog(ReceiverSettings(), [])
     qtbot.addWidget(dialog)
     dialog.port.setValue(8935)
+    dialog.sim_port.setValue(8936)
     dialog.token.setText("s3cret")
     dialog.audiences.setPlainText("https://a.example\n\n https://b.example ")
     dialog.body_limit.setValue(64)
     dialog.theme.setCurrentText("dark")
     with qtbot.waitSignal(dialog.settings_chosen) as chosen:
         dialog.accept()
-    assert chosen.args[0] == ReceiverSettings(receiver_port=8935, receiver_token="s3cret",
+    assert chosen.args[0] == ReceiverSettings(receiver_port=8935, transmitter_port=8936, receiver_token="s3cret",
                                               audiences=("https://a.example", "https://b.example"),
                                               body_limit=64 * 1024, theme="dark")
 

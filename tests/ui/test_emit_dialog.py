@@ -78,11 +78,15 @@ def test_invalid_input_is_refused_before_emitting(window, qtbot):
 def test_a_receiver_with_a_token_gets_it_in_new_push_streams(window, qtbot):
     from dataclasses import replace
 
+    area = window.subscriptions
     with qtbot.waitSignal(window.engine_started, timeout=10000):
         window.apply_settings(replace(window.settings, receiver_token="rx-s3cret"))
-    area = window.subscriptions
+    seen = []  # the restarted engine keeps the simulator's port (and issuer): wait for the listing made after it
+    area.channel.ready.connect(lambda info: seen.append("ready"))
+    area.refreshed.connect(lambda: seen.append("refreshed") if "ready" in seen else None)
     issuer = window.engine_thread.engine.transmitter.issuer
-    qtbot.waitUntil(lambda: area.channel.connected and area.model.find_transmitter(issuer).isValid(), timeout=10000)
+    qtbot.waitUntil(lambda: "refreshed" in seen and area.channel.connected
+                    and area.model.find_transmitter(issuer).isValid(), timeout=10000)
     area.new_stream()
     assert area.editor.authorization.text() == "Bearer rx-s3cret"
     create_push_stream(area, qtbot, [SESSION_REVOKED])

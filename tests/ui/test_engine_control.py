@@ -49,6 +49,31 @@ def test_the_chosen_port_is_kept_for_the_next_run(window, qtbot):
     qtbot.waitUntil(lambda: load_settings(connect(window.workspace, readonly=True)).receiver_port == port, timeout=5000)
 
 
+def test_the_simulators_port_is_kept_so_its_issuer_stays_the_same(window, qtbot):
+    port = window.engine_thread.engine.transmitter_server.port
+    qtbot.waitUntil(lambda: load_settings(connect(window.workspace, readonly=True)).transmitter_port == port,
+                    timeout=5000)
+    assert window.settings.transmitter_port == port
+
+
+def test_a_kept_simulator_port_in_use_falls_back_to_a_free_one_and_says_so(make_window, qtbot):
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    port = busy.getsockname()[1]
+    try:
+        window = make_window(start=False)
+        window.settings.transmitter_port = port
+        with qtbot.waitSignal(window.engine_started, timeout=10000) as started:
+            window.start_engine()
+        assert f":{port}" not in started.args[0]["transmitter_url"]
+        qtbot.waitUntil(lambda: window.error_bar.isVisibleTo(window), timeout=5000)
+        assert f"port {port} is in use" in window.error_bar.message.text()
+        assert window.status.state.text() == "Listening"
+    finally:
+        busy.close()
+
+
 def test_trust_this_issuer_appears_for_an_unknown_issuer_and_trusts_it(window, qtbot):
     from peers import PeerIssuer
 

@@ -48,6 +48,7 @@ class ManagementChannel(QObject):
         old, self.subs = self.subs, None
         self._auto.clear()  # the old engine's tasks were cancelled with it
         self._generation += 1
+        generation = self._generation
 
         async def make(engine):
             from app.core.subscriptions import Subscriptions
@@ -57,6 +58,14 @@ class ManagementChannel(QObject):
             return Subscriptions.for_engine(engine), engine
 
         def made(result) -> None:
+            if generation != self._generation:  # made over an engine replaced meanwhile: a newer attach follows
+                stale = result[0]
+                if self._thread is not None and self._thread.running:
+                    async def close_stale():
+                        stale.close()
+
+                    self._thread.submit(close_stale())
+                return
             self.subs, self._engine = result
             self.info = info
             self.ready.emit(info)
