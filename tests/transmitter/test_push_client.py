@@ -339,3 +339,19 @@ async def test_https_with_an_untrusted_certificate_is_refused(tls_files, client)
         await client.send("POST", server.url, b"x", SET, 5)
     assert server.requests == []
     await server.stop()
+
+
+# -- found in review ----------------------------------------------------------------------
+async def test_non_ascii_digits_in_content_length_are_malformed_not_a_crash(client):
+    server = await serve(b"HTTP/1.1 202 Accepted\r\nContent-Length: \xb2\r\n\r\nab")
+    with pytest.raises(PushError, match="malformed response: Content-Length"):
+        await client.send("POST", server.url, b"x", SET, 5)
+    await server.stop()
+
+
+@pytest.mark.parametrize("size", [b"0x2", b"+2", b"0_2", b""])
+async def test_chunk_size_that_is_not_hex_digits_is_malformed(client, size):
+    server = await serve(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + size + b"\r\nok\r\n0\r\n\r\n")
+    with pytest.raises(PushError, match="malformed response: chunk size"):
+        await client.send("POST", server.url, b"x", SET, 5)
+    await server.stop()

@@ -43,6 +43,8 @@ KEEPALIVE = 4.0
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _BAD_VALUE = re.compile(r"[\r\n\x00]")
 _STATUS = re.compile(rb"^HTTP/1\.([01]) (\d{3})(?: .*)?$")
+_DIGITS = re.compile(r"[0-9]+")  # str.isdigit() would also take "²", which int() refuses
+_HEX = re.compile(rb"[0-9A-Fa-f]+")
 _FRAMING = {"content-length", "transfer-encoding", "connection", "keep-alive", "te", "upgrade"}
 _TARGET_SAFE = "/%:@!$&'()*+,;=-._~?[]"
 
@@ -436,7 +438,7 @@ class _Connection(asyncio.Protocol):
             headers.append((text_name, text_value))
             lower = text_name.lower()
             if lower == "content-length":
-                if not text_value.isdigit() or (length is not None and int(text_value) != length):
+                if not _DIGITS.fullmatch(text_value) or (length is not None and int(text_value) != length):
                     raise PushError(f"malformed response: Content-Length {text_value!r}")
                 length = int(text_value)
             elif lower == "transfer-encoding":
@@ -480,12 +482,9 @@ class _Connection(asyncio.Protocol):
                 return False
             size_text = bytes(buf[:end]).split(b";", 1)[0].strip()
             del buf[:end + 2]
-            try:
-                size = int(size_text, 16)
-            except ValueError:
-                raise PushError(f"malformed response: chunk size {size_text[:20]!r}") from None
-            if size < 0:
+            if not _HEX.fullmatch(size_text):  # int() would also take "0x1a", "+1a", "1_a"
                 raise PushError(f"malformed response: chunk size {size_text[:20]!r}")
+            size = int(size_text, 16)
             self._remaining = size
             self._chunk_state = 1 if size else 3
             return True
