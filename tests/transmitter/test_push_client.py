@@ -342,6 +342,7 @@ async def test_https_with_an_untrusted_certificate_is_refused(tls_files, client)
 
 
 # -- found in review ----------------------------------------------------------------------
+
 @pytest.mark.parametrize("method, headers", [("POST\n", SET), ("POST", (("X-A\n", "v"),))])
 async def test_a_trailing_newline_in_the_method_or_a_header_name_is_refused(client, method, headers):
     server = await serve()
@@ -398,6 +399,32 @@ async def test_client_closed_while_connecting_sends_nothing(client):
         await task
     await asyncio.sleep(0.05)
     assert server.requests == []
+    await server.stop()
+
+
+async def test_get_and_head_send_no_content_length_and_head_reads_no_body(client):
+    server = await serve(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+                         b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n")
+    assert (await client.send("GET", server.url, b"", SET, 5)).body == b"ok"
+    resp = await client.send("HEAD", server.url, b"", SET, 5)
+    assert (resp.status, resp.body) == (200, b"")
+    assert (await client.send("POST", server.url, b"", SET, 5)).status == 202
+    assert [r.split(b" ", 1)[0] for r in server.requests] == [b"GET", b"HEAD", b"POST"]
+    assert b"content-length" not in server.requests[0].lower() and b"content-length" not in server.requests[1].lower()
+    assert b"Content-Length: 0\r\n" in server.requests[2]
+    assert client.connections_made == 1
+    await server.stop()
+
+
+async def test_body_past_the_drain_limit_answers_with_the_excerpt_and_drops_the_connection(client, monkeypatch):
+    from app.core.transmitter import push_client
+    monkeypatch.setattr(push_client, "MAX_DRAIN", 1000)
+    client.excerpt = 10
+    server = await serve(b"HTTP/1.1 500 Oops\r\nContent-Length: 100000\r\n\r\n" + b"e" * 100000)
+    resp = await client.send("POST", server.url, b"x", SET, 5)
+    assert resp.status == 500 and resp.body == b"e" * 10
+    assert (await client.send("POST", server.url, b"x", SET, 5)).status == 202
+    assert client.connections_made == 2
     await server.stop()
 
 

@@ -151,5 +151,21 @@ async def test_real_socket_fragmented_delivery_keeps_the_connection():
         assert client.connections_made == 1 and connections == 1
     finally:
         await client.close()
+        await asyncio.sleep(0.05)  # the handler sees the end of the connection and returns
         server.close()
         await server.wait_closed()
+
+
+@given(st.integers(1, 60))
+@settings(max_examples=20, deadline=None)
+async def test_bytes_past_the_response_or_an_end_while_idle_make_the_connection_unusable(cut):
+    wire = b"HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 408 Request Timeout\r\n\r\n"
+    assert run(wire, [cut], False, False) == ((202, [("Content-Length", "2")], b"ok"), False)
+    client = PushClient(user_agent="t")
+    conn = _Connection(("http", "x", 80), client)
+    conn.connection_made(FakeTransport())
+    waiter = conn.exchange(b"POST / HTTP/1.1\r\n\r\n", 5, 5)
+    conn.data_received(wire[:wire.index(b"HTTP", 1)])
+    assert waiter.result().body == b"ok" and conn.reusable
+    conn.eof_received()
+    assert not conn.reusable
