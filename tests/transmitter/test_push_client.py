@@ -339,3 +339,109 @@ async def test_https_with_an_untrusted_certificate_is_refused(tls_files, client)
         await client.send("POST", server.url, b"x", SET, 5)
     assert server.requests == []
     await server.stop()
+
+
+# -- found in review ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("method, headers", [("POST\n", SET), ("POST", (("X-A\n", "v"),))])
+async def test_a_trailing_newline_in_the_method_or_a_header_name_is_refused(client, method, headers):
+    server = await serve()
+    with pytest.raises(PushError, match="invalid (HTTP method|header name)"):
+        await client.send(method, server.url, b"x", headers, 5)
+    assert server.requests == []
+    await server.stop()
+
+
+async def test_non_ascii_digits_in_content_length_are_malformed_not_a_crash(client):
+    server = await serve(b"HTTP/1.1 202 Accepted\r\nContent-Length: \xb2\r\n\r\nab")
+    with pytest.raises(PushError, match="malformed response: Content-Length"):
+        await client.send("POST", server.url, b"x", SET, 5)
+    await server.stop()
+
+
+@pytest.mark.parametrize("size", [b"0x2", b"+2", b"0_2", b""])
+async def test_chunk_size_that_is_not_hex_digits_is_malformed(client, size):
+    server = await serve(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + size + b"\r\nok\r\n0\r\n\r\n")
+    with pytest.raises(PushError, match="malformed response: chunk size"):
+        await client.send("POST", server.url, b"x", SET, 5)
+    await server.stop()
+
+
+@pytest.mark.parametrize("host", ["a" * 64 + ".example", "a..example"])
+async def test_host_name_with_an_empty_or_too_long_label_is_an_invalid_url(client, host):
+    with pytest.raises(PushError, match="invalid URL"):
+        await client.send("POST", f"http://{host}/events", b"x", SET, 5)
+
+
+async def test_unencodable_header_value_is_an_error_not_a_crash(client):
+    server = await serve()
+    with pytest.raises(PushError, match="invalid value for header 'X-A'"):
+        await client.send("POST", server.url, b"x", (("X-A", "bad \udc80"),), 5)
+    assert server.requests == []
+    await server.stop()
+
+
+async def test_non_ascii_user_agent_is_sent_as_utf8():
+    c = PushClient(user_agent="signalscope/1 (café)")
+    server = await serve()
+    assert (await c.send("POST", server.url, b"x", SET, 5)).status == 202
+    assert "User-Agent: signalscope/1 (café)\r\n".encode() in server.requests[0]
+    await c.close()
+    await server.stop()
+
+
+async def test_client_closed_while_connecting_sends_nothing(client):
+    server = await serve()
+    task = asyncio.create_task(client.send("POST", server.url, b"x", SET, 5))
+    await asyncio.sleep(0)  # the send is now waiting for its connection
+    await client.close()
+    with pytest.raises(PushError, match="closed"):
+        await task
+    await asyncio.sleep(0.05)
+    assert server.requests == []
+    await server.stop()
+
+
+async def test_get_and_head_send_no_content_length_and_head_reads_no_body(client):
+    server = await serve(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+                         b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n")
+    assert (await client.send("GET", server.url, b"", SET, 5)).body == b"ok"
+    resp = await client.send("HEAD", server.url, b"", SET, 5)
+    assert (resp.status, resp.body) == (200, b"")
+    assert (await client.send("POST", server.url, b"", SET, 5)).status == 202
+    assert [r.split(b" ", 1)[0] for r in server.requests] == [b"GET", b"HEAD", b"POST"]
+    assert b"content-length" not in server.requests[0].lower() and b"content-length" not in server.requests[1].lower()
+    assert b"Content-Length: 0\r\n" in server.requests[2]
+    assert client.connections_made == 1
+    await server.stop()
+
+
+async def test_body_past_the_drain_limit_answers_with_the_excerpt_and_drops_the_connection(client, monkeypatch):
+    from app.core.transmitter import push_client
+    monkeypatch.setattr(push_client, "MAX_DRAIN", 1000)
+    client.excerpt = 10
+    server = await serve(b"HTTP/1.1 500 Oops\r\nContent-Length: 100000\r\n\r\n" + b"e" * 100000)
+    resp = await client.send("POST", server.url, b"x", SET, 5)
+    assert resp.status == 500 and resp.body == b"e" * 10
+    assert (await client.send("POST", server.url, b"x", SET, 5)).status == 202
+    assert client.connections_made == 2
+    await server.stop()
+
+
+async def test_exchange_in_flight_when_the_client_closes_says_so(client):
+    async def never(writer):
+        await asyncio.sleep(1)
+
+    server = await serve(never)
+    task = asyncio.create_task(client.send("POST", server.url, b"x", SET, 5))
+    while not server.requests:
+        await asyncio.sleep(0.01)
+    await client.close()
+    with pytest.raises(PushClosed, match="the delivery client was closed during the exchange"):
+        await asyncio.wait_for(task, 1)
+    await server.stop()
+
+
+async def test_explicit_port_0_is_not_replaced_by_the_default_port(client):
+    with pytest.raises(PushError, match="port 0"):
+        await client.send("POST", "http://127.0.0.1:0/events", b"x", SET, 5)

@@ -40,9 +40,11 @@ MAX_HEAD = 64 * 1024  # status line + headers
 MAX_DRAIN = 1024 * 1024  # body bytes read past the excerpt before the connection is given up instead
 KEEPALIVE = 4.0
 
-_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # used with fullmatch: `$` would allow a final "\n"
 _BAD_VALUE = re.compile(r"[\r\n\x00]")
 _STATUS = re.compile(rb"^HTTP/1\.([01]) (\d{3})(?: .*)?$")
+_DIGITS = re.compile(r"[0-9]+")  # str.isdigit() would also take "²", which int() refuses
+_HEX = re.compile(rb"[0-9A-Fa-f]+")
 _FRAMING = {"content-length", "transfer-encoding", "connection", "keep-alive", "te", "upgrade"}
 _TARGET_SAFE = "/%:@!$&'()*+,;=-._~?[]"
 
@@ -122,6 +124,7 @@ class PushClient:
     async def close(self) -> None:
         self._closed = True
         for conn in list(self._open):
+            conn._fail(PushClosed("the delivery client was closed during the exchange"))  # if one is running
             conn.close()
         self._open.clear()
         self._idle.clear()
@@ -147,20 +150,17 @@ class PushClient:
             lines = [target.request_line]
             names = set()
             for name, value in key[2]:
-                if not _TOKEN.match(name):
+                if not _TOKEN.fullmatch(name):
                     raise PushError(f"invalid header name {name!r}")
-                if _BAD_VALUE.search(value):
-                    raise PushError(f"invalid value for header {name!r}: line breaks are not allowed")
                 lower = name.lower()
                 if lower in _FRAMING:
                     continue
                 names.add(lower)
-                lines.append(f"{name}: {value}\r\n".encode("latin-1", "strict") if value.isascii()
-                             else f"{name}: ".encode("ascii") + value.encode("utf-8") + b"\r\n")
+                lines.append(_header_line(name, value))
             if "host" not in names:
                 lines.insert(1, f"Host: {target_host_header(target)}\r\n".encode("ascii"))
             if "user-agent" not in names:
-                lines.append(f"User-Agent: {self.user_agent}\r\n".encode("ascii"))
+                lines.append(_header_line("User-Agent", self.user_agent))
             if target.basic_auth and "authorization" not in names:
                 lines.append(f"Authorization: Basic {target.basic_auth}\r\n".encode("ascii"))
             lines.append(b"Content-Length: ")
@@ -209,11 +209,24 @@ class PushClient:
             why = os.strerror(exc.errno) if exc.errno else str(exc)  # asyncio's strerror is "Connect call failed"
             raise PushError(f"connection failed: {why} ({target.host} port {target.port})") from None
         self.connections_made += 1
+        if self._closed:  # close() ran while this connection was being made
+            conn.close()
+            raise PushError("the delivery client is closed")
         self._open.add(conn)
         return conn
 
     def _forget(self, conn: "_Connection") -> None:
         self._open.discard(conn)
+
+
+def _header_line(name: str, value: str) -> bytes:
+    """`name: value` CRLF; a non-ASCII value is sent as UTF-8; PushError if it cannot be sent."""
+    if _BAD_VALUE.search(value):
+        raise PushError(f"invalid value for header {name!r}: line breaks are not allowed")
+    try:
+        return f"{name}: {value}\r\n".encode("ascii" if value.isascii() else "utf-8")
+    except UnicodeEncodeError:
+        raise PushError(f"invalid value for header {name!r}: it cannot be encoded") from None
 
 
 _SSL: ssl.SSLContext | None = None
@@ -228,7 +241,7 @@ def _default_ssl() -> ssl.SSLContext:
 
 def parse_target(method: str, url: str) -> _Target:
     """Where to connect and the request line, from a push endpoint URL; PushError if it is unusable."""
-    if not _TOKEN.match(method):
+    if not _TOKEN.fullmatch(method):
         raise PushError(f"invalid HTTP method {method!r}")
     try:
         parts = urlsplit(url)
@@ -241,12 +254,12 @@ def parse_target(method: str, url: str) -> _Target:
     tls = scheme == "https"
     host = parts.hostname
     try:
-        wire_host = host if host.isascii() else host.encode("idna").decode("ascii")
+        wire_host = host.encode("idna").decode("ascii")  # also checks ASCII labels, as getaddrinfo would
     except UnicodeError:
         raise PushError(f"invalid URL {url!r}: the host name cannot be encoded") from None
     if _BAD_VALUE.search(url) or " " in wire_host:
         raise PushError(f"invalid URL {url!r}")
-    port = port or (443 if tls else 80)
+    port = (443 if tls else 80) if port is None else port
     path = quote(parts.path or "/", safe=_TARGET_SAFE)
     if parts.query:
         path += "?" + quote(parts.query, safe=_TARGET_SAFE)
@@ -436,7 +449,7 @@ class _Connection(asyncio.Protocol):
             headers.append((text_name, text_value))
             lower = text_name.lower()
             if lower == "content-length":
-                if not text_value.isdigit() or (length is not None and int(text_value) != length):
+                if not _DIGITS.fullmatch(text_value) or (length is not None and int(text_value) != length):
                     raise PushError(f"malformed response: Content-Length {text_value!r}")
                 length = int(text_value)
             elif lower == "transfer-encoding":
@@ -480,12 +493,9 @@ class _Connection(asyncio.Protocol):
                 return False
             size_text = bytes(buf[:end]).split(b";", 1)[0].strip()
             del buf[:end + 2]
-            try:
-                size = int(size_text, 16)
-            except ValueError:
-                raise PushError(f"malformed response: chunk size {size_text[:20]!r}") from None
-            if size < 0:
+            if not _HEX.fullmatch(size_text):  # int() would also take "0x1a", "+1a", "1_a"
                 raise PushError(f"malformed response: chunk size {size_text[:20]!r}")
+            size = int(size_text, 16)
             self._remaining = size
             self._chunk_state = 1 if size else 3
             return True
