@@ -445,3 +445,25 @@ async def test_exchange_in_flight_when_the_client_closes_says_so(client):
 async def test_explicit_port_0_is_not_replaced_by_the_default_port(client):
     with pytest.raises(PushError, match="port 0"):
         await client.send("POST", "http://127.0.0.1:0/events", b"x", SET, 5)
+
+
+async def test_headers_ended_by_bare_lf_are_accepted(client):
+    server = await serve(b"HTTP/1.1 503 Busy\nRetry-After: 5\nContent-Length: 4\n\nbusy")
+    resp = await client.send("POST", server.url, b"x", SET, 5)
+    assert (resp.status, resp.body) == (503, b"busy") and ("Retry-After", "5") in resp.headers
+    await server.stop()
+
+
+async def test_an_endless_run_of_interim_responses_is_malformed(client):
+    server = await serve(b"HTTP/1.1 102 Processing\r\n\r\n" * 11 + b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n")
+    with pytest.raises(PushError, match="interim"):
+        await client.send("POST", server.url, b"x", SET, 5)
+    await server.stop()
+
+
+async def test_endless_trailers_are_malformed(client):
+    trailers = b"".join(b"X-T%d: %s\r\n" % (i, b"v" * 100) for i in range(700))
+    server = await serve(b"HTTP/1.1 202 Accepted\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n" + trailers + b"\r\n")
+    with pytest.raises(PushError, match="trailers too long"):
+        await client.send("POST", server.url, b"x", SET, 5)
+    await server.stop()

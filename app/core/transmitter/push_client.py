@@ -39,6 +39,7 @@ from urllib.parse import quote, unquote, urlsplit
 MAX_HEAD = 64 * 1024  # status line + headers
 MAX_DRAIN = 1024 * 1024  # body bytes read past the excerpt before the connection is given up instead
 KEEPALIVE = 4.0
+MAX_INTERIM = 10  # 1xx responses before the final one
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # used with fullmatch: `$` would allow a final "\n"
 _BAD_VALUE = re.compile(r"[\r\n\x00]")
@@ -345,6 +346,8 @@ class _Connection(asyncio.Protocol):
         self._drained = 0
         self._chunk_state = 0  # 0: size line, 1: data, 2: CRLF after data, 3: trailers
         self._got_bytes = False
+        self._interim = 0
+        self._trailer_bytes = 0
         self._keep_alive = True
         self._timer = loop.call_later(wait, self._on_timeout)
         if self.transport is None or self.transport.is_closing():
@@ -422,15 +425,18 @@ class _Connection(asyncio.Protocol):
             return
 
     def _parse_head(self) -> bool:
-        end = self._buf.find(b"\r\n\r\n")
+        end, sep = self._buf.find(b"\r\n\r\n"), 4
+        bare = self._buf.find(b"\n\n")  # lines ended by LF alone, which RFC 9112 lets a client accept
+        if bare >= 0 and (end < 0 or bare < end):
+            end, sep = bare, 2
         if end < 0:
             if len(self._buf) > MAX_HEAD:
                 raise PushError(f"malformed response: headers longer than {MAX_HEAD // 1024} KiB")
             return False
         if end > MAX_HEAD:
             raise PushError(f"malformed response: headers longer than {MAX_HEAD // 1024} KiB")
-        lines = bytes(self._buf[:end]).split(b"\r\n")
-        del self._buf[:end + 4]
+        lines = [line.rstrip(b"\r") for line in bytes(self._buf[:end]).split(b"\n")]
+        del self._buf[:end + sep]
         match = _STATUS.match(lines[0])
         if match is None:
             raise PushError(f"malformed response: status line {lines[0][:80]!r}")
@@ -461,6 +467,9 @@ class _Connection(asyncio.Protocol):
         if 100 <= status < 200:
             if status == 101:
                 raise PushError("malformed response: HTTP 101 Switching Protocols to a push")
+            self._interim += 1
+            if self._interim > MAX_INTERIM:
+                raise PushError(f"malformed response: more than {MAX_INTERIM} interim (1xx) responses")
             return True  # an interim response: the real one follows
         self._status = status
         self._headers = headers
@@ -523,6 +532,9 @@ class _Connection(asyncio.Protocol):
                 raise PushError("malformed response: trailers too long")
             return False
         del buf[:end + 2]
+        self._trailer_bytes += end + 2
+        if self._trailer_bytes > MAX_HEAD:
+            raise PushError("malformed response: trailers too long")
         if end == 0:
             self._done()
         return True
