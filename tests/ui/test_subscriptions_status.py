@@ -119,8 +119,11 @@ def test_auto_poll_stops_and_says_why_when_the_stream_goes_away(window, qtbot):
     qtbot.waitUntil(lambda: "so far" in area.status.poll_result.text(), timeout=5000)
     simulator = window.engine_thread.engine.transmitter
     window.engine_thread.submit(simulator.delete(config["stream_id"])).result(5)
-    qtbot.waitUntil(lambda: not area.status.auto_poll.isChecked(), timeout=10000)
-    assert area.status.poll_result.text().startswith("Auto-poll stopped: ") and "404" in area.status.poll_result.text()
+    # The tree follows the deletion (the stream leaves it) and the Status tab says why auto-poll ended.
+    qtbot.waitUntil(lambda: "404" in area.status.poll_result.text(), timeout=10000)
+    assert not area.status.auto_poll.isChecked()
+    assert area.status.poll_result.text().startswith(f"Auto-poll of stream {config['stream_id']} stopped: ")
+    assert not area.model.find_stream(config["stream_id"]).isValid()
     assert not area.channel.auto_polling(config["stream_id"])
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox, QSplitter, QTabWidget, QToolBar, QTreeView, QVBoxLayout, QWidget
 
 from app.ui.subscriptions.channel import ManagementChannel, client_for, list_transmitters
@@ -21,6 +21,8 @@ from app.ui.subscriptions.stream_actions import StreamActions, describe_answer
 from app.ui.subscriptions.subjects_panel import SubjectsPanel
 from app.ui.subscriptions.transmitter_tree import TransmitterListing, TransmitterTreeModel, TreeRole
 from app.ui.untrusted import plain_label
+
+STREAM_UPDATED = "https://schemas.openid.net/secevent/ssf/event-type/stream-updated"
 
 
 class SubscriptionsArea(QWidget):
@@ -82,6 +84,15 @@ class SubscriptionsArea(QWidget):
         self.stream_actions.streams_changed.connect(self.refresh)
         self.channel.ready.connect(self._channel_ready)
         bridge.events.connect(self.exchange_log.engine_events)
+        bridge.events.connect(self._engine_events)
+        # Stream changes made elsewhere (the simulator retiring a stream after a 410, a transmitter-initiated
+        # pause, the emit CLI, a stream-updated SET at our receiver) refresh the tree, at most every 0.5 s.
+        self._refresh_soon = QTimer(self)
+        self._refresh_soon.setSingleShot(True)
+        self._refresh_soon.setInterval(500)
+        self._refresh_soon.timeout.connect(self._auto_refresh)
+        self.stale = False  # a change was seen but not shown, because the form has unsaved edits
+        self._keep_tabs_of: tuple | None = None  # (issuer, stream_id) whose tabs a quiet refresh leaves alone
         self.editor.create_requested.connect(self.create_stream)
         self.editor.save_requested.connect(self.save_stream)
 
@@ -95,6 +106,23 @@ class SubscriptionsArea(QWidget):
             self.channel.close()
         return False
 
+    def _engine_events(self, events: list) -> None:
+        from app.core.bus import CaptureStored, Changed
+
+        if any((isinstance(e, Changed) and e.topic == "streams")
+               or (isinstance(e, CaptureStored) and STREAM_UPDATED in e.event_types) for e in events):
+            if not self._refresh_soon.isActive():
+                self._refresh_soon.start()
+
+    def _auto_refresh(self) -> None:
+        if not self.channel.connected:
+            return  # a fresh listing follows the (re)connection anyway
+        if self.editor.edited:
+            self.stale = True  # never overwrite what is being typed; Save, Create or Refresh shows it
+            self.details.setText("Streams changed at the transmitter; Refresh to see (the form has unsaved edits).")
+            return
+        self.refresh(quiet=True)
+
     def _channel_ready(self, info: dict) -> None:
         self.refresh()
         self.exchange_log.reload()
@@ -104,14 +132,22 @@ class SubscriptionsArea(QWidget):
         return self.channel.info.get("receiver_url", "")
 
     # -- the tree -------------------------------------------------------------------------
-    def refresh(self, select_stream: str | None = None) -> None:
+    def refresh(self, select_stream: str | None = None, *, quiet: bool = False) -> None:
+        """List the transmitters again. `quiet` (a change seen on the bus): if the same stream stays
+        selected, its tabs keep what they show (subjects added here, a verification result) and
+        only the form and the status are brought up to date."""
+        self.stale = False
+        self._refresh_soon.stop()  # this listing shows the changes seen so far
         self._select_after = select_stream or self._select_after or self.current_stream_id()
-        self.channel.run("listing the transmitters", list_transmitters, self._listed)
+        shown = (self.current_issuer(), self.current_stream_id())
+        self.channel.run("listing the transmitters", list_transmitters,
+                         lambda listings: self._listed(listings, keep_tabs_of=shown if quiet else None))
 
-    def _listed(self, listings: list[TransmitterListing]) -> None:
+    def _listed(self, listings: list[TransmitterListing], keep_tabs_of: tuple | None = None) -> None:
         keep = self._select_after
         self._select_after = None
         current_issuer = self.current_issuer()
+        self._keep_tabs_of = keep_tabs_of
         self.model.set_listings(listings)
         self.tree.expandAll()
         index = self.model.find_stream(keep) if keep else QModelIndex()
@@ -122,6 +158,7 @@ class SubscriptionsArea(QWidget):
         if index.isValid():
             self.tree.selectionModel().setCurrentIndex(
                 index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+        self._keep_tabs_of = None
         self.refreshed.emit()
 
     def current_issuer(self) -> str | None:
@@ -158,6 +195,12 @@ class SubscriptionsArea(QWidget):
             f"Metadata: {listing.metadata_url} ({listing.location})" if listing.metadata_url else "",
             *listing.notes, listing.problem])))
         config = self.current_config()
+        keep_tabs, self._keep_tabs_of = self._keep_tabs_of == (issuer, self.current_stream_id()), None
+        if keep_tabs and config is not None:
+            if not self.editor.edited:  # typed in meanwhile: leave the form alone
+                self.editor.show_stream(issuer, config, self.receiver_url)
+            self.status.request_read()  # the status may be what changed; the other tabs keep their state
+            return
         if config is not None:
             self.editor.show_stream(issuer, config, self.receiver_url)
         else:

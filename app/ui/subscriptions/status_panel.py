@@ -173,3 +173,5 @@ class StatusPanel(QWidget):
             self.auto_poll.setChecked(False)
             self.auto_poll.blockSignals(False)
             self.poll_result.setText(f"Auto-poll stopped: {why}" if why else "Auto-poll stopped.")
+        elif why and not self.auto_poll.isChecked():  # e.g. the stream was deleted elsewhere and left the tree
+            self.poll_result.setText(f"Auto-poll of stream {stream_id} stopped: {why}")

@@ -36,6 +36,7 @@ class StreamEditor(QWidget):
         self.config: dict[str, Any] | None = None  # the stream shown (None: a new one)
         self.receiver_url = ""
         self._push_endpoint = ""
+        self._shown: dict[str, Any] | None = None  # the receiver fields as last filled in (see `edited`)
         self.heading = plain_label("No transmitter selected.", self)
         self.events_model = QStandardItemModel(self)  # the checklist: one checkable item per event type
         self.events = QListView(self)
@@ -100,6 +101,7 @@ class StreamEditor(QWidget):
         self.delivered_note.setText("")
         self._method_changed()
         self._set_enabled()
+        self._shown = self.receiver_fields()
 
     def show_stream(self, issuer: str, config: dict[str, Any], receiver_url: str) -> None:
         self.issuer, self.config, self.receiver_url = issuer, config, receiver_url
@@ -123,9 +125,15 @@ class StreamEditor(QWidget):
                                     if notes else "events_delivered matches events_requested.")
         self._method_changed()
         self._set_enabled()
+        self._shown = self.receiver_fields()
+
+    @property
+    def edited(self) -> bool:
+        """The form differs from what was last shown in it (edits a refresh must not overwrite)."""
+        return self._shown is not None and self.issuer != "" and self.receiver_fields() != self._shown
 
     def show_nothing(self) -> None:
-        self.issuer, self.config = "", None
+        self.issuer, self.config, self._shown = "", None, None
         self.heading.setText("No transmitter selected.")
         self._set_enabled()
 
