@@ -188,10 +188,14 @@ class Receiver:
                 response = web.Response(status=decision.status, body=decision.body or None)
                 for name, value in decision.headers:
                     response.headers[name] = value
+                response.headers[CAPTURE_HEADER] = str(stored.id)
                 return response
         if stored.response_status == status and stored.response_body is answer:
-            return _response(status, answer, answer_headers)
-        return _response(stored.response_status, stored.response_body)  # a repeat, answered as the first was
+            response = _response(status, answer, answer_headers)
+        else:
+            response = _response(stored.response_status, stored.response_body)  # a repeat, answered as the first was
+        response.headers[CAPTURE_HEADER] = str(stored.id)
+        return response
 
     async def _read_body(self, request: web.Request) -> tuple[bytes, int, bool]:
         limit = self.config.body_limit
@@ -273,6 +277,12 @@ def _facts(request: web.Request, record: CaptureRecord, media_type: str) -> Requ
 
 def _err(code: str, description: str) -> bytes:
     return json.dumps({"err": code, "description": description}).encode()
+
+
+# Every stored request's answer names its capture, so a sender (our own simulator, a replay, a
+# developer reading their logs) can point at it. The capture's recorded response omits it: it is
+# known only once the capture is committed.
+CAPTURE_HEADER = "Signalscope-Capture"
 
 
 def _answer_headers(status: int, body: bytes) -> list[tuple[str, str]]:

@@ -289,3 +289,22 @@ def format_duration(seconds: float) -> str:
         if len(parts) == 2:
             break
     return " ".join(parts)
+
+
+def received_capture(conn: sqlite3.Connection, delivery: dict, mark: AttemptMark) -> int | None:
+    """The capture our own receiver made of one attempt, if the attempt went to it. Our receiver
+    names the capture in its answer (the Signalscope-Capture header); the capture must be in this
+    workspace and carry the delivery's key (a SET's jti; for a replayed webhook, the key of the
+    capture it replays), so another Signalscope's answer is not taken for ours."""
+    named = next((v for k, v in mark.detail.get("response_headers") or [] if k.lower() == "signalscope-capture"), None)
+    if named is None or not named.strip().isdigit():
+        return None
+    row = conn.execute("SELECT id, delivery_key, jti FROM captures WHERE id = ?", (int(named),)).fetchone()
+    if row is None:
+        return None
+    keys = {delivery.get("jti")}
+    if delivery.get("capture_id") is not None:
+        source = conn.execute("SELECT delivery_key FROM captures WHERE id = ?", (delivery["capture_id"],)).fetchone()
+        keys.add(source[0] if source else None)
+    keys.discard(None)
+    return row[0] if keys & {row[1], row[2]} else None

@@ -14,13 +14,13 @@ import sqlite3
 import time
 from typing import Callable
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QSplitter, QTableView,
-                               QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSplitter,
+                               QTableView, QTabWidget, QVBoxLayout, QWidget)
 
 from app.core.delivery_view import DeliveryFilter, delivery_choices
 from app.core.store.deliveries import get_delivery
-from app.core.timeline import delivery_timeline
+from app.core.timeline import delivery_timeline, received_capture
 from app.ui.attempt_details import AttemptDetails
 from app.ui.capture_model import short_event_type
 from app.ui.deliveries_model import COL_ID, DeliveriesModel
@@ -35,6 +35,8 @@ STATES = ("pending", "delivered", "failed", "retired")
 
 
 class DeliveriesPanel(QWidget):
+    capture_requested = Signal(int)  # show this capture in the capture list (the attempt our receiver captured)
+
     def __init__(self, connection: Callable[[], sqlite3.Connection | None], parent=None, *,
                  clock: Callable[[], float] = time.time):
         super().__init__(parent)
@@ -42,6 +44,8 @@ class DeliveriesPanel(QWidget):
         self.clock = clock
         self.shown_id: int | None = None
         self._request = ""
+        self._record: dict | None = None
+        self.received_id: int | None = None  # the capture our receiver made of the selected attempt
         self._changed: set[int] = set()
         self._lanes_at, self._lanes_stale = 0.0, False
         self.stream = self._combo("stream")
@@ -79,9 +83,18 @@ class DeliveriesPanel(QWidget):
         hint = plain_label("Wheel or +/- zoom · drag or arrows pan · Home fits · click an attempt", self, selectable=False)
         hint.setEnabled(False)
         column.addWidget(hint)
+        self.show_capture_button = QPushButton("Show the captured request", self)
+        self.show_capture_button.setToolTip("The request as our receiver captured it (when this attempt went to it)")
+        self.show_capture_button.setEnabled(False)
+        self.show_capture_button.clicked.connect(self._show_received)
+        right = QWidget(self)
+        details_column = QVBoxLayout(right)
+        details_column.setContentsMargins(0, 0, 0, 0)
+        details_column.addWidget(self.details, 1)
+        details_column.addWidget(self.show_capture_button)
         one = QSplitter(Qt.Orientation.Horizontal, self)
         one.addWidget(left)
-        one.addWidget(self.details)
+        one.addWidget(right)
         one.setStretchFactor(0, 3)
         one.setStretchFactor(1, 2)
         self.lanes = StreamLanesView(self, clock=clock)
@@ -200,9 +213,11 @@ class DeliveriesPanel(QWidget):
         record = get_delivery(conn, delivery_id) if conn is not None and delivery_id is not None else None
         timeline = delivery_timeline(conn, delivery_id, self.clock()) if record is not None else None
         self.timeline.set_timeline(timeline, keep_axis=keep_axis)
+        self._record = record
         if record is None:
             self.title.setText("" if delivery_id is None else f"Delivery #{delivery_id} is not in this workspace.")
             self.details.show_attempt(None)
+            self._match_capture(None)
             return
         self.title.setText(f"Delivery #{record['id']}: {record['state']} · policy {record['policy']}"
                            + (f" · {record['reason']}" if record.get("reason") else ""))
@@ -211,15 +226,33 @@ class DeliveriesPanel(QWidget):
             ("stream", record["stream_id"]), ("jti", record["jti"]), ("event", record["event_type"])) if v)
         marks = timeline.attempts
         if marks:
-            self.timeline.select_attempt(0, len(marks) - 1) if self.timeline.selected_attempt() is None else \
-                self.details.show_attempt(self.timeline.selected_attempt(), self._request)
+            if self.timeline.selected_attempt() is None:
+                self.timeline.select_attempt(0, len(marks) - 1)
+            else:
+                self._attempt_selected(self.timeline.selected_attempt())
         else:
             self.details.show_attempt(None)
+            self._match_capture(None)
         if record["stream_id"] != stream_before and self.tabs.currentWidget() is self.lanes:
             self._refresh_lanes()
 
     def _attempt_selected(self, mark) -> None:
         self.details.show_attempt(mark, self._request if mark is not None else "")
+        self._match_capture(mark)
+
+    def _match_capture(self, mark) -> None:
+        conn = self._connection()
+        found = None
+        if mark is not None and self._record is not None and conn is not None:
+            found = received_capture(conn, self._record, mark)
+        self.received_id = found
+        self.show_capture_button.setEnabled(found is not None)
+        self.show_capture_button.setText(f"Show capture #{found}, as our receiver got it" if found is not None
+                                         else "Show the captured request")
+
+    def _show_received(self) -> None:
+        if self.received_id is not None:
+            self.capture_requested.emit(self.received_id)
 
     def _tab_changed(self, index: int) -> None:
         if self.tabs.widget(index) is self.lanes:

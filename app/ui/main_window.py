@@ -328,6 +328,13 @@ class MainWindow(QMainWindow):
     def select_row(self, row: int) -> None:
         self.table.select_row(row)
 
+    def show_capture_in_list(self, capture_id: int) -> None:
+        """Select a capture in the list (from a delivery attempt); say so when the filter hides it."""
+        self.raise_()
+        if not self.table.select_capture(capture_id):
+            self.error_bar.show_error(f"Capture #{capture_id} is hidden by the current filter; clear it to see it.",
+                                      key="capture-hidden")
+
     def _show_capture(self, capture_id: int | None, *, force: bool = False) -> None:
         if capture_id == self._shown_id and not force:
             return

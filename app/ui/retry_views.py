@@ -79,6 +79,7 @@ class RetryViews(QObject):
             from app.ui.deliveries_panel import DeliveriesPanel
 
             self.deliveries = DeliveriesPanel(self._connection, self.window, clock=self._clock)
+            self.deliveries.capture_requested.connect(self.window.show_capture_in_list)
             self.deliveries_dock = self._dock("Deliveries", "deliveries_dock", self.deliveries)
             if self.observed_dock is not None:
                 self.window.tabifyDockWidget(self.observed_dock, self.deliveries_dock)

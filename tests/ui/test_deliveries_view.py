@@ -7,6 +7,7 @@ from __future__ import annotations
 from app.core.faults import FaultRules
 from app.core.store.schema import connect
 from app.core.timeline import DELIVERED, RETRY
+from app.ui.capture_model import COL_STATUS
 from app.ui.deliveries_model import COL_ATTEMPTS, COL_STATE, DeliveriesModel
 from sim_runs import JANE, PUSH, SESSION_REVOKED, simulate_deliveries
 
@@ -141,3 +142,22 @@ def test_the_menus_open_the_views(make_window, qtbot):
     assert dialog.isVisible() and dialog.error.text().startswith("The engine is not running")
     window.retry_views.policy_lab.close()
     dialog.close()
+
+
+def test_an_attempt_to_our_receiver_shows_its_capture_in_the_list(make_window, tmp_path, qtbot):
+    workspace = tmp_path / "ws.signalscope"
+    _, [delivery_id], _ = simulate_deliveries(workspace)  # 503, 503, 202 from our own receiver's fault rule
+    window = make_window(workspace, start=False)
+    window.show_delivery_timeline(delivery_id)
+    panel = window.retry_views.deliveries
+    seen = []
+    for n in range(3):
+        panel.timeline.select_attempt(0, n)
+        assert panel.show_capture_button.isEnabled()
+        seen.append(panel.received_id)
+    assert len(set(seen)) == 3  # each attempt was its own request at the receiver
+    panel.timeline.select_attempt(0, 0)
+    panel.show_capture_button.click()
+    current = window.table.currentIndex()
+    assert window.model.capture_id(current) == seen[0]
+    assert window.model.data(window.model.index(current.row(), COL_STATUS)) == "503"
