@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from app.core.catalogue import Catalogue, default_catalogue
+from app.core.request_target import request_target
 
 TIME_CLAIMS = {"iat", "exp", "nbf", "toe", "event_timestamp", "auth_time", "updated_at"}
 _JWS = re.compile(rb"^\s*([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]*)\.([A-Za-z0-9_-]*)\s*$")
@@ -139,8 +140,7 @@ def hexdump(data: bytes, width: int = 16, limit: int = 64 * 1024) -> str:
 
 
 def request_head(capture: dict) -> str:
-    target = capture["path"] + (f"?{capture['query']}" if capture.get("query") else "")
-    lines = [f"{capture['method']} {target} HTTP/1.1"]
+    lines = [f"{capture['method']} {request_target(capture)} HTTP/1.1"]  # as it arrived, not decoded
     lines += [f"{name}: {value}" for name, value in capture["headers"]]
     return "\n".join(lines)
 

@@ -1,13 +1,14 @@
 """'Copy as curl': a shell command line that sends a captured request again.
 
-The command reproduces the method, path, query, headers (in order) and the body
-byte for byte against another base URL. Every piece is quoted with
+The command reproduces the method, the request target (path and query exactly as
+they arrived, see request_target.py), headers (in order) and the body byte for
+byte against another base URL. Every piece is quoted with
 `shlex.quote`, so nothing in a capture (it came from the network) can become
 shell syntax. The body is piped into `--data-binary @-`: a UTF-8 body through
 `printf '%s'` (no trailing newline added, unlike a here-string), any other body
 as base64 through `base64 -d`. curl's own defaults (Accept, User-Agent, a form
 Content-Type) are switched off when the capture did not have them, and curl is
-told not to glob the URL. curl never follows redirects unless asked (-L), and
+told not to glob the URL nor to squash `/../` in it (--path-as-is). curl never follows redirects unless asked (-L), and
 the command does not ask.
 """
 
@@ -18,9 +19,8 @@ import shlex
 from typing import Any
 from urllib.parse import urlsplit
 
-from yarl import URL
-
 from app.core.receiver import DEFAULT_PATH
+from app.core.request_target import request_target, target_url
 
 # Headers curl computes itself or that describe the old connection, not the request.
 _NOT_REPLAYED = {"host", "content-length", "transfer-encoding", "connection", "keep-alive", "expect", "te",
@@ -33,30 +33,20 @@ class CurlError(ValueError):
     """The request cannot be expressed for the given target (the message says why)."""
 
 
-def request_url(base_url: str, path: str, query: str) -> str:
-    """The URL that arrives as (`path`, `query`): both are stored as aiohttp decodes them
-    (yarl's `path` and `query_string`), so yarl encodes them back."""
-    base = URL(base_url)
-    path = path if path.startswith("/") else "/" + path
-    return str(URL.build(scheme=base.scheme, authority=base.raw_authority, path=base.path.rstrip("/") + path,
-                         query_string=query))
-
-
 def curl_command(capture: dict[str, Any], base_url: str) -> str:
     """A curl command line reproducing `capture` (a read-side capture dict) against `base_url`."""
     target = urlsplit(base_url)
     if target.scheme not in ("http", "https") or not target.netloc:
         raise CurlError(f"{base_url!r} is not an http(s) base URL")
-    path = capture["path"] or (DEFAULT_PATH if capture["kind"] == "set" else "/")
     try:
-        url = request_url(base_url, path, capture["query"] or "")
+        url = target_url(base_url, request_target(capture, empty_path=DEFAULT_PATH if capture["kind"] == "set" else "/"))
     except ValueError as exc:
         raise CurlError(f"cannot build a URL from {base_url!r} and the capture's path: {exc}") from None
     headers = [(k, v) for k, v in capture["headers"] if k.lower() not in _NOT_REPLAYED]
     if capture["kind"] == "set" and not any(k.lower() == "content-type" for k, _ in headers):
         headers.append(("Content-Type", "application/secevent+jwt"))  # a bare token (imported .jwt) had none
     present = {k.lower() for k, _ in headers}
-    args = ["curl", "--silent", "--show-error", "--globoff", "--http1.1", "--request", capture["method"], url]
+    args = ["curl", "--silent", "--show-error", "--globoff", "--path-as-is", "--http1.1", "--request", capture["method"], url]
     for name, value in headers:
         # "Name;" is curl's spelling for a header with an empty value ("Name:" would remove it).
         args += ["--header", f"{name}: {value}" if value else f"{name};"]

@@ -2,7 +2,8 @@
 mitmproxy can open our captures and we can open theirs.
 
 Each capture is one entry: the request as it arrived (ordered headers, query,
-body; base64 with `encoding` when it is not UTF-8), our answer, and everything a
+body; base64 with `encoding` when it is not UTF-8; the URL carries the request
+target exactly as it arrived), our answer, and everything a
 HAR has no field for (verdict, checks, decoded SET, exact path and query, peer,
 time to the microsecond) under `_signalscope`, which HAR allows for custom
 fields. Reading prefers `_signalscope` when present, so our own files come back
@@ -23,7 +24,7 @@ from yarl import URL
 
 from app import __version__
 from app.core.import_types import ImportedRequest, ImportFailure, body_bytes, count, epoch, header_pairs
-from app.core.curl import request_url
+from app.core.request_target import request_target, target_query, target_url
 from app.core.store.captures import rfc3339
 _HOST = re.compile(r"[A-Za-z0-9._~-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 
@@ -46,7 +47,8 @@ def har_entry(capture: dict[str, Any]) -> dict[str, Any]:
     query = capture["query"] or ""
     if not _HOST.fullmatch(host):
         host = "localhost"  # a Host header that is no host (it came from the network)
-    url = request_url(f"http://{host}", capture["path"], query)
+    target = request_target(capture)
+    url = target_url(f"http://{host}", target)
     content_type = capture["content_type"] or ""
     response_headers = capture["response_headers"]
     response_type = next((v for k, v in response_headers if k.lower() == "content-type"), "")
@@ -62,7 +64,8 @@ def har_entry(capture: dict[str, Any]) -> dict[str, Any]:
             "httpVersion": "HTTP/1.1",
             "cookies": [],
             "headers": [{"name": k, "value": v} for k, v in headers],
-            "queryString": [{"name": k, "value": v} for k, v in parse_qsl(query, keep_blank_values=True)],
+            "queryString": [{"name": k, "value": v}
+                            for k, v in parse_qsl(target_query(target), keep_blank_values=True)],
             "postData": {"mimeType": content_type, "params": [], **_content(capture["body"])},
             "headersSize": -1,
             "bodySize": capture["body_size"],
@@ -87,6 +90,7 @@ def har_entry(capture: dict[str, Any]) -> dict[str, Any]:
             "received_at": capture["received_at"],
             "path": capture["path"],
             "query": query,
+            "target": capture.get("target"),
             "peer": capture["peer"],
             "body_size": capture["body_size"],
             "body_truncated": capture["body_truncated"],
@@ -153,10 +157,17 @@ def _entry(entry: Any, where: str) -> ImportedRequest:
     ours = entry.get("_signalscope") if isinstance(entry.get("_signalscope"), dict) else {}
     try:
         parts = URL(url)  # decoded as the receiver stores a request (aiohttp's path and query_string)
+        raw = URL(url, encoded=True).raw_path_qs  # the target as sent, still encoded
     except ValueError as exc:
         raise ValueError(f"request.url {url!r} is not a URL ({exc})") from None
     path = ours["path"] if isinstance(ours.get("path"), str) else parts.path or "/"
     query = ours["query"] if isinstance(ours.get("query"), str) else parts.query_string
+    # The target as sent: ours when the file kept it (null: a capture stored before targets were),
+    # else the URL's own path and query.
+    if "target" in ours:
+        target = ours["target"] if isinstance(ours["target"], str) else None
+    else:
+        target = raw
     # HTTP/2 and HTTP/3 captures list pseudo-headers (":authority", ...); they are not headers.
     headers = [(k, v) for k, v in header_pairs(request.get("headers") or [], "request.headers") if not k.startswith(":")]
     post = request.get("postData") if isinstance(request.get("postData"), dict) else {}
@@ -181,6 +192,7 @@ def _entry(entry: Any, where: str) -> ImportedRequest:
         response_body=body_bytes(content.get("text"), content.get("encoding"), "response.content.text"),
         duration_ms=float(elapsed) if isinstance(elapsed, (int, float)) and 0 <= elapsed < 1e12 else None,
         rule=ours["rule"] if isinstance(ours.get("rule"), str) else None,
+        target=target or None,
     )
 
 

@@ -100,6 +100,10 @@ def _jsonl_line(line: str, where: str) -> ImportedRequest:
     body = body_bytes(http.get("body"), http.get("body_encoding"), "http.body")
     response = event.get("response") if isinstance(event.get("response"), dict) else {}
     status = count(response.get("status"))
+    if isinstance(response.get("header_list"), list):  # repeated names kept apart, as sent
+        response_headers = header_pairs(response["header_list"], "response.header_list")
+    else:
+        response_headers = header_pairs(response.get("headers") or {}, "response.headers")
     return ImportedRequest(
         entry=where,
         method=method,
@@ -112,9 +116,10 @@ def _jsonl_line(line: str, where: str) -> ImportedRequest:
         peer=http.get("peer") if isinstance(http.get("peer"), str) else None,
         received_at=_timestamp(event.get("received_at"), "received_at"),
         response_status=status or None,
-        response_headers=header_pairs(response.get("headers") or {}, "response.headers"),
+        response_headers=response_headers,
         response_body=body_bytes(response.get("body"), response.get("body_encoding"), "response.body"),
         rule=event["rule"] if isinstance(event.get("rule"), str) else None,
+        target=http["target"] if isinstance(http.get("target"), str) and http["target"] else None,
     )
 
 

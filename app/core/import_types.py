@@ -40,6 +40,7 @@ class ImportedRequest:
     duration_ms: float | None = None
     rule: str | None = None  # the receiver fault rule that answered, when the file says so
     bare_token: bool = False  # a SET without any HTTP around it (.jwt file, pasted)
+    target: str | None = None  # the request target as sent (path and ?query, encoded), when the file has it
 
 
 def header_pairs(value, what: str) -> list[tuple[str, str]]:

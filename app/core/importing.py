@@ -120,6 +120,7 @@ async def _record(request: ImportedRequest, source: str, trust: TrustStore, sett
         rule=request.rule,
         source=source,
         source_entry=request.entry,
+        target=request.target,
     )
     if request.bare_token or is_set_media_type(media_type):
         record.kind = "set"

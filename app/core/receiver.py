@@ -126,8 +126,9 @@ class Receiver:
         record = CaptureRecord(
             received_at=received_at,
             method=request.method,
-            path=request.path,
+            path=request.path,  # decoded (filters, search, fault rules); `target` keeps it as sent
             query=request.query_string,
+            target=request.raw_path,  # the request target exactly as on the request line, ?query included
             headers=headers,
             body=body,
             body_size=size,

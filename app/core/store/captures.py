@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterator
 
+from app.core.request_target import request_target
 from app.core.verify import PASS, WARN, expand_checks
 
 
@@ -54,6 +55,9 @@ class CaptureRecord:
     # Imports (origin 'import'): the file it came from and where in it ("line 3", "entries[2]").
     source: str | None = None
     source_entry: str | None = None
+    # The request target exactly as on the request line (aiohttp's raw_path: path and ?query,
+    # still percent-encoded); path and query above are decoded. None: not known.
+    target: str | None = None
 
 
 @dataclass
@@ -70,7 +74,7 @@ _INSERT = (
     "INSERT INTO captures (received_at, origin, method, path, query, headers, body, body_size,"
     " body_truncated, peer, content_type, kind, response_status, response_headers, response_body,"
     " jti, issuer, event_types, subject, verdict, report, set_header, set_claims, rule, duration_ms,"
-    " delivery_key, source, source_entry, repeat_of) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+    " delivery_key, source, source_entry, target, repeat_of) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
     " (SELECT id FROM captures WHERE jti = ? AND kind = 'set' AND issuer IS ? ORDER BY id LIMIT 1))"
     " RETURNING id, repeat_of"
 )
@@ -90,7 +94,7 @@ def insert_capture(record: CaptureRecord):
         _encode(record.event_types), record.subject, record.verdict, report_json(record.report),
         record.set_header_text or _dump(record.set_header), record.set_claims_text or _dump(record.set_claims),
         record.rule, record.duration_ms, record.delivery_key or record.jti, record.source, record.source_entry,
-        record.jti, record.issuer,
+        record.target, record.jti, record.issuer,
     )
 
     def op(conn: sqlite3.Connection) -> StoredCapture:
@@ -194,7 +198,7 @@ COLUMNS = (
     "id, received_at, origin, method, path, query, headers, body, body_size, body_truncated, peer,"
     " content_type, kind, response_status, response_headers, response_body, jti, issuer, event_types,"
     " subject, verdict, report, set_header, set_claims, repeat_of, rule, duration_ms, delivery_key,"
-    " source, source_entry"
+    " source, source_entry, target"
 )
 
 
@@ -316,6 +320,7 @@ def export_event(capture: dict[str, Any]) -> dict[str, Any]:
             "method": capture["method"],
             "path": capture["path"],
             "query": capture["query"],
+            "target": request_target(capture),  # as it arrived (rebuilt for captures stored before targets)
             "headers": headers_object(capture["headers"]),
             "header_list": [list(h) for h in capture["headers"]],
             "body": body,
@@ -327,6 +332,7 @@ def export_event(capture: dict[str, Any]) -> dict[str, Any]:
         "response": {
             "status": capture["response_status"],
             "headers": headers_object(capture["response_headers"]),
+            "header_list": [list(h) for h in capture["response_headers"]],
             "body": response_body,
             "body_encoding": response_encoding,
         },

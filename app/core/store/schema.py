@@ -217,6 +217,14 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX deliveries_state ON deliveries(state, id);
         """,
     ),
+    (
+        6,
+        """
+        -- The request target exactly as it arrived on the request line (path and ?query, not
+        -- decoded); path and query stay decoded for filters, FTS and fault rules. NULL: stored before.
+        ALTER TABLE captures ADD COLUMN target TEXT;
+        """,
+    ),
 ]
 
 # max(), not the last entry, and applied in sorted order: migrations were written on parallel branches.
@@ -227,10 +235,15 @@ def _has_import_sources(conn: sqlite3.Connection) -> bool:
     return "source" in {row[1] for row in conn.execute("PRAGMA table_info(captures)")}
 
 
+def _has_raw_target(conn: sqlite3.Connection) -> bool:
+    return "target" in {row[1] for row in conn.execute("PRAGMA table_info(captures)")}
+
+
 # Migrations that reached main after a higher number did: a workspace written in between has
 # a user_version above them without their changes. Each names a probe: is it in already?
 # (3, import sources, branch perf, was merged after 4, subscriptions.)
-MERGED_LATE = {3: _has_import_sources}
+# (6, the raw request target, branch raw-target: probed too, so it is applied whatever its merge order.)
+MERGED_LATE = {3: _has_import_sources, 6: _has_raw_target}
 
 
 def default_workspace_path() -> Path:

@@ -73,7 +73,8 @@ class PollIngest:
             received_at=self._clock(), method="POST", path=parts.path or "/", query=parts.query, headers=headers,
             body=body, body_size=len(body), kind="set", verdict=UNVERIFIED,
             report={"verdict": UNVERIFIED, "checks": [], "err": None, "description": None},
-            response_status=200, peer=parts.hostname, content_type=SET_TYPE, origin="poll")
+            response_status=200, peer=parts.hostname, content_type=SET_TYPE, origin="poll",
+            target=(parts.path or "/") + (f"?{parts.query}" if parts.query else ""))  # the poll request's
         if isinstance(token, str):
             status, answer = await self._receiver.verify_record(record, SET_TYPE)
         else:
