@@ -99,6 +99,7 @@ class MainWindow(QMainWindow):
         else:
             self._build_panels()
             self._open_workspace_view()
+            self._restore_docks()
 
     def _build_panels(self) -> None:
         # The Subscriptions dock imports asyncio and the core's client (~80 ms): after the first paint.
@@ -171,6 +172,33 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(0, self._build_panels)
         QTimer.singleShot(0, self._open_workspace_view)
         QTimer.singleShot(0, self.start_engine)
+        QTimer.singleShot(0, self._restore_docks)
+
+    # -- docks ---------------------------------------------------------------------------
+    def _docks(self) -> dict[str, tuple]:
+        """name -> (the dock if it exists, how to open it). Some docks are built on first use."""
+        views = self.retry_views
+        subscriptions = getattr(self, "subscriptions", None)
+        return {
+            "subscriptions": (getattr(subscriptions, "dock", None),
+                              lambda: subscriptions.dock.show() if subscriptions is not None else None),
+            "replays": (self.replay.dock, self.replay.show_replays),
+            "deliveries": (views.deliveries_dock, lambda: views.toggle_deliveries(True)),
+            "observed": (views.observed_dock, lambda: views.toggle_observed(True)),
+        }
+
+    def open_docks(self) -> list[str]:
+        return [name for name, (dock, _) in self._docks().items() if dock is not None and dock.isVisibleTo(self)]
+
+    def _restore_docks(self) -> None:
+        """Reopen the docks that were open when the window last closed, where they were."""
+        names, state = preferences.saved_docks()
+        docks = self._docks()
+        for name in names:
+            if name in docks:
+                docks[name][1]()
+        if state is not None and names:
+            self.restoreState(state)
 
     def _fill_filter_choices(self) -> None:
         if self._conn is None:
@@ -416,4 +444,5 @@ class MainWindow(QMainWindow):
 
     def saved_state(self) -> dict[str, QByteArray]:
         return {"geometry": self.saveGeometry(), "splitter": self.splitter.saveState(),
-                "header": self.table.horizontalHeader().saveState()}
+                "header": self.table.horizontalHeader().saveState(), "open_docks": self.open_docks(),
+                "dock_state": self.saveState()}

@@ -1,5 +1,6 @@
 """Per-user window preferences (QSettings in an ini file): geometry, the splitter and
-column layout, the last detail tab, recent workspaces; and the colour scheme.
+column layout, the last detail tab, which docks were open and where, recent workspaces;
+and the colour scheme.
 
 The file lives in the platform config directory, or in $SIGNALSCOPE_CONFIG_DIR
 (tests point it at a temporary directory). Receiver settings are not here: they
@@ -44,6 +45,15 @@ def restore_window(window) -> bool:
     if header is not None:
         window.table.horizontalHeader().restoreState(header)
     return splitter is not None
+
+
+def saved_docks():
+    """(names of the docks open at the last close, the window's saved dock layout or None)."""
+    s = store()
+    names = s.value("open_docks") or []
+    if isinstance(names, str):  # an ini file stores a one-element list as a plain value
+        names = [names]
+    return [str(n) for n in names], s.value("dock_state")
 
 
 def restore_detail_tab(window) -> None:
