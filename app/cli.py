@@ -79,8 +79,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+COMMANDS = {"gui", "headless", "export", "emit", "replay", "streams", "import", "curl", "compare"}
+
+
+def normalise_argv(argv: list[str]) -> list[str]:
+    """`signalscope FILE` (how a desktop opens a workspace: Exec=signalscope %f) means
+    `signalscope gui --workspace FILE`."""
+    if len(argv) == 1 and not argv[0].startswith("-") and argv[0] not in COMMANDS:
+        return ["gui", "--workspace", argv[0]]
+    return argv
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(normalise_argv(sys.argv[1:] if argv is None else list(argv)))
     command = args.command or "gui"
     try:
         if command == "headless":

@@ -46,3 +46,29 @@ def test_appstream_metadata_points_at_the_desktop_entry():
     root = ET.parse(ROOT / "resources" / f"{APP_ID}.metainfo.xml").getroot()
     assert root.findtext("id") == APP_ID
     assert root.find("launchable").text == f"{APP_ID}.desktop"
+
+
+def test_the_desktop_opens_a_workspace_file_with_the_window():
+    from app.cli import COMMANDS, build_parser, normalise_argv
+
+    entry = configparser.ConfigParser(interpolation=None)
+    entry.read(ROOT / "resources" / f"{APP_ID}.desktop")
+    section = entry["Desktop Entry"]
+    opened = section["Exec"].replace("%f", "/home/jane/ci.signalscope").split()[1:]
+    args = build_parser().parse_args(normalise_argv(opened))
+    assert args.command == "gui" and str(args.workspace) == "/home/jane/ci.signalscope"
+    assert build_parser().parse_args(normalise_argv(section["Exec"].replace("%f", "").split()[1:])).command is None
+    assert COMMANDS == set(build_parser()._subparsers._group_actions[0].choices)
+
+
+def test_the_workspace_type_is_declared_for_the_desktop():
+    ns = {"m": "http://www.freedesktop.org/standards/shared-mime-info"}
+    root = ET.parse(ROOT / "resources" / f"{APP_ID}.mime.xml").getroot()
+    [mime] = root.findall("m:mime-type", ns)
+    entry = configparser.ConfigParser(interpolation=None)
+    entry.read(ROOT / "resources" / f"{APP_ID}.desktop")
+    assert mime.get("type") in entry["Desktop Entry"]["MimeType"].split(";")
+    from app.core.store.schema import default_workspace_path
+
+    pattern = mime.find("m:glob", ns).get("pattern")
+    assert default_workspace_path().match(pattern)
