@@ -32,6 +32,7 @@ package: $(VENV)/.package-installed
 # The README's screenshot, from a real window under Xvfb (apt-get install xvfb).
 screenshot: install-test
 	xvfb-run -a -s "-screen 0 1366x768x24" $(PY) packaging/screenshot.py docs/screenshot.png
+	xvfb-run -a -s "-screen 0 1366x768x24" $(PY) packaging/screenshot.py docs/screenshot-dark.png --theme dark --tab 1
 
 # The README's "Retry timelines" pictures: docs/timelines.png and docs/policy-lab.png.
 screenshot-timelines: install-test

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 
-def main(out: str, row: int = 1, tab: int = 0) -> int:
+def main(out: str, row: int = 1, tab: int = 0, theme: str = "system") -> int:
     import httpx
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
@@ -32,6 +32,10 @@ def main(out: str, row: int = 1, tab: int = 0) -> int:
 
     window = open_window(tmp / "demo.signalscope")
     window.resize(1366, 740)
+    if theme != "system":  # as Settings ▸ Theme does, once the workspace (and its own theme) is open
+        from app.ui import preferences
+
+        window.engine_started.connect(lambda _: preferences.apply_theme(theme))
     peer = PeerIssuer(issuer="https://idp.example.com")
     rogue = PeerIssuer(issuer="https://unknown-idp.example.net")
 
@@ -84,5 +88,6 @@ if __name__ == "__main__":
     parser.add_argument("out", nargs="?", default=str(ROOT / "docs" / "screenshot.png"))
     parser.add_argument("--row", type=int, default=1, help="the capture to select")
     parser.add_argument("--tab", type=int, default=0, help="0 Decoded, 1 Verification, 2 Raw HTTP")
+    parser.add_argument("--theme", choices=["system", "light", "dark"], default="system")
     args = parser.parse_args()
-    raise SystemExit(main(args.out, args.row, args.tab))
+    raise SystemExit(main(args.out, args.row, args.tab, args.theme))

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import platformdirs
 from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 MAX_RECENT = 8
@@ -77,14 +78,56 @@ def add_recent(path: Path) -> None:
 
 
 def apply_theme(theme: str) -> None:
-    """'system' follows the desktop's light/dark scheme; 'light'/'dark' force one."""
+    """'system' follows the desktop's light/dark scheme; 'light'/'dark' force one. Where the
+    platform cannot switch schemes (Qt's colorScheme stays as it was: plain X11 without a
+    desktop's platform theme, the offscreen platform), the Fusion style with a light or dark
+    palette does it instead."""
     app = QApplication.instance()
     if app is None:
         return
+    global _ORIGINAL
+    if _ORIGINAL is None:
+        _ORIGINAL = (app.style().name(), QPalette(app.palette()))
     hints = app.styleHints()
-    if theme == "dark":
-        hints.setColorScheme(Qt.ColorScheme.Dark)
-    elif theme == "light":
-        hints.setColorScheme(Qt.ColorScheme.Light)
-    else:
+    wanted = {"dark": Qt.ColorScheme.Dark, "light": Qt.ColorScheme.Light}.get(theme)
+    if wanted is None:
         hints.unsetColorScheme()
+        if _PALETTE_APPLIED:
+            _restore(app)
+        return
+    hints.setColorScheme(wanted)
+    if hints.colorScheme() == wanted:
+        if _PALETTE_APPLIED:
+            _restore(app)
+        return
+    _apply_palette(app, dark=wanted == Qt.ColorScheme.Dark)
+
+
+_ORIGINAL: tuple[str, QPalette] | None = None  # the style and palette before any forced theme
+_PALETTE_APPLIED = False
+
+
+def _restore(app) -> None:
+    global _PALETTE_APPLIED
+    name, palette = _ORIGINAL
+    app.setStyle(name)
+    app.setPalette(palette)
+    _PALETTE_APPLIED = False
+
+
+def _apply_palette(app, *, dark: bool) -> None:
+    global _PALETTE_APPLIED
+    app.setStyle("Fusion")
+    palette = app.style().standardPalette()  # Fusion's own: a light one
+    if dark:
+        role = QPalette.ColorRole
+        for r, colour in ((role.Window, "#2b2b2b"), (role.WindowText, "#e6e6e6"), (role.Base, "#1f1f1f"),
+                          (role.AlternateBase, "#2a2a2a"), (role.Text, "#e6e6e6"), (role.Button, "#333333"),
+                          (role.ButtonText, "#e6e6e6"), (role.ToolTipBase, "#3a3a3a"), (role.ToolTipText, "#e6e6e6"),
+                          (role.PlaceholderText, "#8a8a8a"), (role.Highlight, "#3d6fb4"),
+                          (role.HighlightedText, "#ffffff"), (role.Link, "#7fb0ff"), (role.BrightText, "#ff6b6b")):
+            palette.setColor(r, QColor(colour))
+        for r in (role.WindowText, role.Text, role.ButtonText):
+            palette.setColor(QPalette.ColorGroup.Disabled, r, QColor("#7a7a7a"))
+    app.setPalette(palette)
+    _PALETTE_APPLIED = True
