@@ -239,11 +239,13 @@ class TimeAxis:
         shift = pixels / self.width * (self.end - self.start)
         return TimeAxis(self.start - shift, self.end - shift, self.width)
 
-    def ticks(self, min_pixels: float = 80) -> list[tuple[float, str]]:
+    def ticks(self, min_pixels: float = 80, *, utc_offset: float = 0.0) -> list[tuple[float, str]]:
+        """Round moments across the view. `utc_offset` (seconds east of UTC) puts them on round
+        local times: whole hours and midnights where the clock is at +05:30 or -03:30 too."""
         span = max(self.end - self.start, 1e-9)
         wanted = span * min_pixels / max(self.width, 1)
         step = next((s for s in _STEPS if s >= wanted), _STEPS[-1] * math.ceil(wanted / _STEPS[-1]))
-        first = math.ceil(self.start / step) * step
+        first = math.ceil((self.start + utc_offset) / step) * step - utc_offset
         out = []
         t = first
         while t <= self.end and len(out) < 200:

@@ -32,7 +32,8 @@ def paint_timeline_view(view: TimelineView, p: QPainter) -> None:
     axis, left, width = view.axis, view.plot_left(), view.plot_width()
     grid = QColor(pal.color(QPalette.ColorRole.Mid))
     grid.setAlpha(90)
-    ticks = axis.ticks()
+    offset = datetime.fromtimestamp(axis.start).astimezone().utcoffset() if view.tick_origin is None else None
+    ticks = axis.ticks(utc_offset=offset.total_seconds() if offset else 0.0)
     step = ticks[1][0] - ticks[0][0] if len(ticks) > 1 else 1.0
     for t, label in ticks:
         if view.tick_origin is None:

@@ -54,5 +54,14 @@ def test_ticks_pick_a_readable_step_from_seconds_to_days():
     assert day_ticks[1][0] - day_ticks[0][0] == 86400 and day_ticks[0][1] == "Jan 01"
 
 
+def test_ticks_land_on_round_local_times_in_a_half_hour_zone():
+    india = 5.5 * 3600
+    hours = TimeAxis(1_700_000_000, 1_700_000_000 + 6 * 3600, 400).ticks(utc_offset=india)
+    assert hours[1][0] - hours[0][0] in (3600, 7200)
+    assert all((t + india) % 3600 == 0 for t, _ in hours)  # 10:00, 11:00 on the wall clock, not 10:30
+    days = TimeAxis(1_700_000_000, 1_700_000_000 + 5 * 86400, 300).ticks(utc_offset=-3.5 * 3600)
+    assert all((t - 3.5 * 3600) % 86400 == 0 for t, _ in days)  # local midnights in Newfoundland
+
+
 def test_zoom_limits():
     assert TimeAxis(0, 1, 100).zoom(1000, 0.5).end - TimeAxis(0, 1, 100).zoom(1000, 0.5).start == pytest.approx(0.1)
