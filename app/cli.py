@@ -58,6 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
     hl.add_argument("--jwks-fault", choices=["unavailable", "missing_active_key", "slow", "malformed"],
                     help="the simulator's JWKS endpoint misbehaves on purpose (change it at run time with "
                          "POST /control/transmitter)")
+    hl.add_argument("--push-ca-file", type=Path, metavar="PEM",
+                    help="also trust these CA certificates for the simulator's https push endpoints")
+    hl.add_argument("--push-insecure", action="store_true",
+                    help="accept any certificate from https push endpoints (a local self-signed one)")
     hl.add_argument("--time-scale", type=float, default=1.0,
                     help="run the simulator's clock this many times faster (retry schedules in compressed time)")
     hl.add_argument("-v", "--verbose", action="store_true")
@@ -131,6 +135,19 @@ class CliError(Exception):
     """A user-facing error: printed as one sentence, exit status 2."""
 
 
+def push_tls(args):
+    """DeliveryConfig with the TLS trust the push flags ask for (CliError on an unreadable CA file)."""
+    from app.core.transmitter.delivery import DeliveryConfig, tls_context
+
+    config = DeliveryConfig(ca_file=str(args.push_ca_file) if args.push_ca_file else None,
+                            verify_tls=not args.push_insecure)
+    try:
+        tls_context(config)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    return config
+
+
 def run_headless(args) -> int:
     from app.core.engine import Engine, EngineConfig
     from app.core.transmitter import TransmitterSettings
@@ -165,7 +182,8 @@ def run_headless(args) -> int:
                                                  default_subjects=args.default_subjects,
                                                  inactivity_timeout=args.inactivity_timeout,
                                                  one_stream_per_receiver=args.one_stream_per_receiver,
-                                                 jwks_fault=args.jwks_fault),
+                                                 jwks_fault=args.jwks_fault,
+                                                 delivery=push_tls(args)),
         clock=ScaledClock(args.time_scale) if args.time_scale != 1.0 else None,
     )
 

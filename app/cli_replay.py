@@ -38,6 +38,8 @@ def add_replay_parser(sub) -> None:
     rp.add_argument("--issuer-as", help="with --mode resign: set iss to this (the issuer whose JWKS has the key)")
     rp.add_argument("--keep-iat", action="store_true", help="with --mode resign: keep the original iat")
     rp.add_argument("--keep-jti", action="store_true", help="with --mode resign: keep the original jti")
+    rp.add_argument("--push-ca-file", type=Path, metavar="PEM", help="also trust these CA certificates for an https --to")
+    rp.add_argument("--push-insecure", action="store_true", help="accept any certificate from an https --to")
     rp.add_argument("--rate", type=float, help="replays per second (default: as fast as possible)")
     rp.add_argument("--policy", default="github", help="retry policy of each replay (default github: no retries)")
 
@@ -85,12 +87,16 @@ async def _replay(args: argparse.Namespace, since: float | None) -> int:
     from app.core.transmitter.delivery import DeliveryConfig, PushDeliverer
     from app.core.transmitter.keys import KeyRing
 
+    from app.cli import push_tls
+
+    tls = push_tls(args)  # an unreadable CA file is refused before the workspace is opened
     try:
         conn = open_workspace(args.workspace)
     except WorkspaceError as exc:
         raise CliError(str(exc)) from None
     writer = StoreWriter(conn)
-    deliverer = PushDeliverer(writer, Bus(), config=DeliveryConfig(max_in_flight=16, user_agent="Signalscope-replay"))
+    deliverer = PushDeliverer(writer, Bus(), config=DeliveryConfig(max_in_flight=16, user_agent="Signalscope-replay",
+                                                                   ca_file=tls.ca_file, verify_tls=tls.verify_tls))
     await deliverer.open()  # no scheduler: each replay is attempted directly (retries need a running engine)
     try:
         selection = Selection(CaptureFilter(text=args.text, verdict=args.verdict, kind=args.kind, issuer=args.issuer,

@@ -33,6 +33,7 @@ import itertools
 import json
 import logging
 import random
+import ssl
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -109,6 +110,8 @@ class DeliveryConfig:
     attempt_timeout: float | None = None  # overrides the policy's response deadline
     connect_timeout: float = 3.0
     user_agent: str = "Signalscope-transmitter-simulator"
+    ca_file: str | None = None  # PEM certificates trusted for https endpoints, besides the system's
+    verify_tls: bool = True  # False: accept any certificate (a local endpoint with a self-signed one)
 
 
 class PushDeliverer:
@@ -145,7 +148,8 @@ class PushDeliverer:
         """Open the HTTP client (enough for attempts made directly, without the scheduler)."""
         if self._client is None:
             self._client = PushClient(user_agent=self.config.user_agent, connect_timeout=self.config.connect_timeout,
-                                      excerpt=store.BODY_EXCERPT, max_idle=self.config.max_in_flight)
+                                      excerpt=store.BODY_EXCERPT, max_idle=self.config.max_in_flight,
+                                      ssl_context=tls_context(self.config))
 
     async def start(self, conn) -> int:
         """Open the client, reschedule every pending push delivery found in the workspace, start the workers."""
@@ -355,6 +359,22 @@ class PushDeliverer:
         if state == store.RETIRED and d.stream_id is not None:
             self._on_gone(d.stream_id, f"the endpoint answered 410 Gone to delivery {d.id}")
         return state
+
+
+def tls_context(config: DeliveryConfig) -> ssl.SSLContext | None:
+    """The TLS settings for https endpoints; None: the system's trust store, verified."""
+    if config.verify_tls and not config.ca_file:
+        return None
+    context = ssl.create_default_context()
+    if config.ca_file:
+        try:
+            context.load_verify_locations(cafile=config.ca_file)
+        except (OSError, ssl.SSLError) as exc:
+            raise ValueError(f"cannot read the CA file {config.ca_file}: {exc}") from None
+    if not config.verify_tls:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
 
 
 def push_from_row(row: tuple) -> PushDelivery:

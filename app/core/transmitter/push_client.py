@@ -202,6 +202,10 @@ class PushClient:
             if wait < self.connect_timeout:
                 raise PushTimeout(f"timeout: no answer within {timeout:g} s") from None
             raise PushError(f"connection failed: no connection within {self.connect_timeout:g} s") from None
+        except ssl.SSLCertVerificationError as exc:
+            raise PushError(f"TLS handshake failed: {exc.reason or 'CERTIFICATE_VERIFY_FAILED'}: "
+                            f"{exc.verify_message or exc}; trust the endpoint's CA with --push-ca-file FILE, "
+                            "or accept any certificate with --push-insecure") from None
         except ssl.SSLError as exc:
             raise PushError(f"TLS handshake failed: {exc.reason or exc}") from None
         except socket.gaierror as exc:
