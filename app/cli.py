@@ -58,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     hl.add_argument("--jwks-fault", choices=["unavailable", "missing_active_key", "slow", "malformed"],
                     help="the simulator's JWKS endpoint misbehaves on purpose (change it at run time with "
                          "POST /control/transmitter)")
+    hl.add_argument("--defer-changes", type=float, default=0.0, metavar="SECONDS",
+                    help="the simulator answers 202 to stream updates and status changes and applies them this "
+                         "much later (SSF: accepted, not yet processed)")
     hl.add_argument("--push-ca-file", type=Path, metavar="PEM",
                     help="also trust these CA certificates for the simulator's https push endpoints")
     hl.add_argument("--push-insecure", action="store_true",
@@ -161,6 +164,8 @@ def run_headless(args) -> int:
     workspace = (args.workspace or default_workspace_path()).resolve()
     if not args.time_scale > 0:
         raise CliError("--time-scale must be a positive number")
+    if not 0 <= args.defer_changes <= 3600:
+        raise CliError("--defer-changes must be from 0 (off) to 3600 seconds")
     if args.inactivity_timeout < 1:
         raise CliError("--inactivity-timeout must be at least 1 second")
     try:
@@ -182,7 +187,7 @@ def run_headless(args) -> int:
                                                  default_subjects=args.default_subjects,
                                                  inactivity_timeout=args.inactivity_timeout,
                                                  one_stream_per_receiver=args.one_stream_per_receiver,
-                                                 jwks_fault=args.jwks_fault,
+                                                 jwks_fault=args.jwks_fault, defer_changes=args.defer_changes,
                                                  delivery=push_tls(args)),
         clock=ScaledClock(args.time_scale) if args.time_scale != 1.0 else None,
     )

@@ -83,3 +83,14 @@ async def test_a_set_polled_from_another_transmitter_verifies_with_its_keys_and_
     assert polled.verdict == "valid", polled.description  # trusted by connect(), keys from its jwks_uri
     report = engine.writer._conn.execute("SELECT report FROM captures WHERE id = ?", (polled.capture_id,)).fetchone()[0]
     assert "the poll response keyed this SET by 'not-its-jti'; its jti is 'its-jti'" in report
+
+
+async def test_the_simulators_deferred_changes_are_202s_our_client_reads_and_notes(make_sim):
+    engine, subs = await make_sim(defer_changes=0.2)
+    client = await subs.connect(engine.transmitter.issuer)
+    created = await client.create_stream({"delivery": {"method": PUSH, "endpoint_url": engine.receiver.url}})
+    stream_id = created.data["stream_id"]
+    updated = await client.update_stream({"stream_id": stream_id, "description": "later"})
+    assert updated.status == 202 and any("not processed yet" in n for n in updated.notes), updated.notes
+    status = await client.set_status(stream_id, "paused", "maintenance")
+    assert status.status == 202 and any("has not decided yet" in n for n in status.notes), status.notes

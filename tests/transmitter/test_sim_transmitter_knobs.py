@@ -12,11 +12,12 @@ from app.cli import build_parser
 from app.core.transmitter.delivery import ManualClock
 from app.core.transmitter.service import JWKS_FAULTS
 from conftest import settle
-from ssf_client import SsfClient
+from ssf_client import SsfClient, payload_of
 from test_sim_poll_and_verify import emit, last_capture, push_to_own_receiver
 from test_sim_push import open_stream
 
 SESSION_REVOKED = "https://schemas.openid.net/secevent/caep/event-type/session-revoked"
+STREAM_UPDATED = "https://schemas.openid.net/secevent/ssf/event-type/stream-updated"
 
 
 async def knobs(sim, body=None, *, token=None):
@@ -141,3 +142,27 @@ def test_the_cli_offers_every_jwks_fault():
     action = next(a for a in build_parser()._subparsers._group_actions[0].choices["headless"]._actions
                   if a.dest == "jwks_fault")
     assert sorted(action.choices) == sorted(JWKS_FAULTS)
+
+
+async def test_deferred_changes_answer_202_and_apply_later(sim, endpoint):
+    stream_id = await open_stream(sim, endpoint.url)
+    await knobs(sim, {"defer_changes_seconds": 0.2})
+    c = SsfClient(sim.transmitter.issuer, sim.transmitter.management_token)
+    await c.discover()
+    patched = await c.patch({"stream_id": stream_id, "description": "later"})
+    paused = await c.set_status(stream_id, "paused", "maintenance")
+    assert (patched.status_code, paused.status_code) == (202, 202)
+    assert (await c.read(stream_id)).json().get("description") != "later"  # accepted, not yet processed
+    assert (await c.status(stream_id)).json()["status"] == "enabled"
+    bad = await c.patch({"stream_id": stream_id, "iss": "https://elsewhere.example"})
+    assert bad.status_code == 400  # checked at once, even when deferred
+    for _ in range(100):
+        if (await c.status(stream_id)).json()["status"] == "paused":
+            break
+        await asyncio.sleep(0.02)
+    assert (await c.read(stream_id)).json()["description"] == "later"
+    assert (await c.status(stream_id)).json() == {"stream_id": stream_id, "status": "paused", "reason": "maintenance"}
+    await settle(sim)
+    events = [payload_of(r["body"].decode())["events"] for r in endpoint.requests]
+    assert {"status": "paused", "reason": "maintenance"} in [e.get(STREAM_UPDATED) for e in events]
+    await c.close()

@@ -17,7 +17,8 @@ Routes (all JSON; everything but discovery and JWKS needs `Authorization: Bearer
   POST /control/keys:rotate                           rotate the signing key
   GET  /control/deliveries[?stream_id=]               deliveries and their attempts (JSON lines shape)
   GET|POST /control/transmitter                       transmitter-wide knobs: JWKS faults, one
-                                                      stream per receiver (409 on a second create)
+                                                      stream per receiver (409 on a second create),
+                                                      202 answers to updates and status changes
 """
 
 from __future__ import annotations
@@ -152,6 +153,10 @@ class TransmitterServer:
             notes += more
             return _json(t.config_of(stream), status=201)
         if request.method in ("PATCH", "PUT"):
+            if t.settings.defer_changes:
+                await t.update_later(body, replace=request.method == "PUT")
+                notes.append(f"answered 202: the change applies in {t.settings.defer_changes:g} s (defer_changes)")
+                return web.Response(status=202, headers=NO_STORE)
             stream, more = await t.update(body, replace=request.method == "PUT")
             notes += more
             return _json(t.config_of(stream))
@@ -169,6 +174,11 @@ class TransmitterServer:
             return _json(_status_json(stream))
         if request.method == "POST":
             stream_id, status, reason = check_status_request(body)
+            if self.t.settings.defer_changes:
+                await self.t.set_status_later(stream_id, status, reason)
+                notes.append(f"answered 202: the status changes in {self.t.settings.defer_changes:g} s, "
+                             "announced by a stream-updated SET (defer_changes)")
+                return web.Response(status=202, headers=NO_STORE)
             stream = await self.t.set_status(stream_id, status, reason)
             return _json(_status_json(stream))
         raise StreamError(405, f"{request.method} is not a status operation")

@@ -49,6 +49,7 @@ class TransmitterSettings:
     one_stream_per_receiver: bool = False  # a second create gets 409 (SSF 8.1.1.1), as some transmitters do
     jwks_fault: str | None = None  # one of JWKS_FAULTS: the JWKS endpoint misbehaves on purpose
     jwks_delay: float = 5.0  # seconds, for the "slow" JWKS fault
+    defer_changes: float = 0.0  # > 0: stream updates and status changes get 202 and apply this many seconds later
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
 
 
@@ -224,15 +225,15 @@ class Transmitter:
 
     # -- transmitter-wide knobs ------------------------------------------------------------
     def configure_transmitter(self, body: Any) -> dict[str, Any]:
-        """Change the simulator's transmitter-wide knobs (JWKS faults, one stream per receiver);
+        """Change the simulator's transmitter-wide knobs (JWKS faults, one stream per receiver, 202 answers);
         the knobs last until changed again or the engine stops. Returns them all."""
         if body is not None and not isinstance(body, dict):
             raise StreamError(400, "the body must be an object of transmitter settings")
         body = body or {}
-        unknown = set(body) - {"jwks_fault", "jwks_delay_seconds", "one_stream_per_receiver"}
+        unknown = set(body) - {"jwks_fault", "jwks_delay_seconds", "one_stream_per_receiver", "defer_changes_seconds"}
         if unknown:
             raise StreamError(400, f"unknown transmitter setting(s) {', '.join(sorted(unknown))}; known: "
-                                   "jwks_fault, jwks_delay_seconds, one_stream_per_receiver")
+                                   "jwks_fault, jwks_delay_seconds, one_stream_per_receiver, defer_changes_seconds")
         fault = body.get("jwks_fault", self.settings.jwks_fault)
         if fault is not None and fault not in JWKS_FAULTS:
             raise StreamError(400, f"unknown jwks_fault {fault!r}; known: {', '.join(JWKS_FAULTS)} (or null for none)")
@@ -242,14 +243,19 @@ class Transmitter:
         single = body.get("one_stream_per_receiver", self.settings.one_stream_per_receiver)
         if not isinstance(single, bool):
             raise StreamError(400, "'one_stream_per_receiver' must be true or false")
+        defer = body.get("defer_changes_seconds", self.settings.defer_changes)
+        if not isinstance(defer, (int, float)) or isinstance(defer, bool) or not 0 <= defer <= 3600:
+            raise StreamError(400, "'defer_changes_seconds' must be a number from 0 (off) to 3600")
         self.settings.jwks_fault, self.settings.jwks_delay = fault, float(delay)
         self.settings.one_stream_per_receiver = single
+        self.settings.defer_changes = float(defer)
         self._bus.publish(Changed("transmitter", ()))
         return self.transmitter_knobs()
 
     def transmitter_knobs(self) -> dict[str, Any]:
         return {"jwks_fault": self.settings.jwks_fault, "jwks_delay_seconds": self.settings.jwks_delay,
-                "one_stream_per_receiver": self.settings.one_stream_per_receiver, "known_jwks_faults": JWKS_FAULTS}
+                "one_stream_per_receiver": self.settings.one_stream_per_receiver,
+                "defer_changes_seconds": self.settings.defer_changes, "known_jwks_faults": JWKS_FAULTS}
 
     def published_jwks(self) -> dict[str, Any]:
         """The JWKS as published: all keys in their grace period, minus the active one under the
@@ -292,6 +298,28 @@ class Transmitter:
             raise
         await self._save(stream)
         return stream, notes
+
+    async def update_later(self, body: Any, *, replace: bool) -> None:
+        """An update answered 202 (SSF 8.1.1: accepted, not yet processed): checked now, so a bad
+        request still gets its 400, applied after `defer_changes` seconds."""
+        stream = self.get(body.get("stream_id") if isinstance(body, dict) else None)
+        trial = Stream(**{**stream.__dict__, "delivery": dict(stream.delivery)})
+        update_stream(trial, body, replace=replace, supported=self.supported,
+                      poll_url=self.poll_url(stream.stream_id), now=self.clock.now())
+        self._spawn(self._later(lambda: self.update(body, replace=replace)))
+
+    async def set_status_later(self, stream_id: Any, status: str, reason: str | None) -> None:
+        """A status change answered 202 (SSF 8.1.2.2: the transmitter has not decided yet), applied
+        after `defer_changes` seconds and announced then with a stream-updated SET."""
+        self.get(stream_id)
+        self._spawn(self._later(lambda: self.set_status(stream_id, status, reason, by_transmitter=True)))
+
+    async def _later(self, change) -> None:
+        await asyncio.sleep(self.clock.real_delay(self.settings.defer_changes))
+        try:
+            await change()
+        except StreamError as exc:  # e.g. the stream was deleted meanwhile
+            log.warning("a deferred stream change was not applied: %s", exc.message)
 
     async def delete(self, stream_id: Any) -> None:
         stream = self.get(stream_id)
