@@ -219,8 +219,9 @@ class DeliveriesPanel(QWidget):
             self.details.show_attempt(None)
             self._match_capture(None)
             return
+        reason = record.get("reason")  # "delivered · … · delivered" said it twice
         self.title.setText(f"Delivery #{record['id']}: {record['state']} · policy {record['policy']}"
-                           + (f" · {record['reason']}" if record.get("reason") else ""))
+                           + (f" · {reason}" if reason and reason != record["state"] else ""))
         self._request = "\n".join(f"{k}: {v}" for k, v in (
             ("endpoint", record["endpoint"] or "poll"), ("mode", record["mode"]), ("source", record["source"]),
             ("stream", record["stream_id"]), ("jti", record["jti"]), ("event", record["event_type"])) if v)

@@ -26,7 +26,7 @@ class FaultRulesTable(QDialog):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setWindowTitle("Receiver fault rules")
-        self.resize(900, 520)
+        self.resize(1060, 540)  # the table's columns (up to Times and Action) fit without scrolling
         self.model = FaultRulesModel(self)
         self.table = QTableView(self)
         self.table.setModel(self.model)
@@ -62,6 +62,7 @@ class FaultRulesTable(QDialog):
         split.addWidget(editor_box)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
+        split.setSizes([700, 340])
 
         self.error = plain_label("", self)
         self.error.setStyleSheet("color: #d2372c")

@@ -59,6 +59,7 @@ class PolicyLabDialog(QDialog):
 
         self.timeline = TimelineView(self, lane_height=70)
         self.timeline.tick_origin = 0.0  # times are seconds since the first attempt
+        self.timeline.empty_text = "Press Simulate to draw the policy's schedule against the endpoint script"
         self.summary = plain_label("", self)
         self.details = AttemptDetails(self)
         self.details.origin = 0.0

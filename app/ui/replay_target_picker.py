@@ -24,6 +24,7 @@ class TargetPicker(QWidget):
         super().__init__(parent)
         self._with_streams = streams
         self.choice = QComboBox(self)
+        self.choice.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # streams arrive after the first show
         self.choice.addItem(_RECEIVER_TEXT, (RECEIVER, ""))
         self.choice.addItem(_URL_TEXT, (URL, ""))
         self.url = QLineEdit(self)
@@ -98,6 +99,7 @@ class TargetDialog(QDialog):
     def __init__(self, bridge, engine_thread, target, parent=None):
         super().__init__(parent)
         self.setWindowTitle("Replay to…")
+        self.setMinimumWidth(460)  # it opened 200 px wide, its sentence wrapped and a URL had no room
         self.picker = TargetPicker(self)
         self.picker.set_target(target)
         self.picker.load_streams(bridge, engine_thread)

@@ -16,6 +16,8 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMenu
 
+DELIVERIES_DOCK_HEIGHT = 330  # first opened: the list above keeps room for ~6 captures at 1366x768
+
 
 def menu_named(window, title: str) -> QMenu:
     """The menu bar's menu with this title (ignoring '&'), created if missing, so
@@ -81,6 +83,8 @@ class RetryViews(QObject):
             self.deliveries = DeliveriesPanel(self._connection, self.window, clock=self._clock)
             self.deliveries.capture_requested.connect(self.window.show_capture_in_list)
             self.deliveries_dock = self._dock("Deliveries", "deliveries_dock", self.deliveries)
+            # Its size hint (~470 px) left the capture list two rows on a 768 px screen; a restored layout overrides this.
+            self.window.resizeDocks([self.deliveries_dock], [DELIVERIES_DOCK_HEIGHT], Qt.Orientation.Vertical)
             if self.observed_dock is not None:
                 self.window.tabifyDockWidget(self.observed_dock, self.deliveries_dock)
             self.deliveries_dock.toggleViewAction().toggled.connect(self.deliveries_action.setChecked)  # its close button

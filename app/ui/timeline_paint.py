@@ -27,7 +27,7 @@ def paint_timeline_view(view: TimelineView, p: QPainter) -> None:
     text, faint = pal.color(QPalette.ColorRole.Text), pal.color(QPalette.ColorRole.PlaceholderText)
     if not view.lanes:
         p.setPen(faint)
-        p.drawText(QRectF(view.rect()), Qt.AlignmentFlag.AlignCenter, "No delivery selected")
+        p.drawText(QRectF(view.rect()), Qt.AlignmentFlag.AlignCenter, view.empty_text)
         return
     axis, left, width = view.axis, view.plot_left(), view.plot_width()
     grid = QColor(pal.color(QPalette.ColorRole.Mid))

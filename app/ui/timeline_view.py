@@ -57,6 +57,7 @@ class TimelineView(QWidget):
         self._drag_x: float | None = None
         self.user_moved = False  # zoomed or panned by hand since the last fit: refreshes keep the axis
         self.tick_origin: float | None = None  # set: ticks read "+5 min" from this time, not the clock time
+        self.empty_text = "No delivery selected"  # drawn when there are no lanes (the policy lab says what to do)
         self._dragged = False
         self.timer = QTimer(self)
         self.timer.setInterval(PENDING_TICK_MS)
@@ -103,8 +104,14 @@ class TimelineView(QWidget):
     def plot_left(self) -> float:
         return 150.0 if len(self.lanes) > 1 else 12.0
 
+    def right_margin(self) -> float:
+        """Room right of the plot for the lanes' outcome ("given up / failed" did not fit in 90 px)."""
+        longest = max((self.fontMetrics().horizontalAdvance(STATE_TEXT.get(lane.timeline.state, lane.timeline.state))
+                       for lane in self.lanes), default=0)
+        return max(float(MARGIN_R), longest + 18.0)
+
     def plot_width(self) -> float:
-        return max(self.width() - self.plot_left() - MARGIN_R, 40.0)
+        return max(self.width() - self.plot_left() - self.right_margin(), 40.0)
 
     # -- the axis (all arithmetic in core TimeAxis) ----------------------------------------
     @property

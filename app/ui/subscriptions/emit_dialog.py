@@ -60,6 +60,7 @@ class EmitDialog(QDialog):
             grid.addWidget(box, i // 2, i % 2)
         self.count = QSpinBox(self)
         self.count.setRange(1, 1000)
+        self.count.setMaximumWidth(120)  # not a full-width field for a number up to 1000
         self.result = QPlainTextEdit(self)
         self.result.setReadOnly(True)
         self.result.setPlaceholderText("What the simulator did shows here.")

@@ -96,7 +96,9 @@ class StatusPanel(QWidget):
         self.auto_poll.blockSignals(False)
         self.current.setText("")
         self.verification.setText("")
-        self.poll_result.setText("Auto-polling…" if auto_polling else "")
+        # The disabled Poll box said nothing about why: a push stream has nothing to poll.
+        hint = "A push stream: the transmitter sends its SETs to the endpoint; only poll streams are polled."
+        self.poll_result.setText("Auto-polling…" if auto_polling else hint if config is not None and not poll else "")
         if config is not None:
             self.request_read()
 

@@ -54,8 +54,12 @@ class StreamEditor(QWidget):
         self.supplied.setMaximumHeight(110)
         self.delivered_note = plain_label("", self)
         self.update_method = QComboBox(self)
-        self.update_method.addItem("PATCH (change what is set here)", "PATCH")
-        self.update_method.addItem("PUT (replace every receiver field)", "PUT")
+        for text, method, meaning in (("PATCH", "PATCH", "PATCH: change the receiver fields set here"),
+                                      ("PUT", "PUT", "PUT: replace every receiver field")):
+            self.update_method.addItem(text, method)
+            self.update_method.setItemData(self.update_method.count() - 1, meaning, Qt.ItemDataRole.ToolTipRole)
+        self.update_method.setToolTip("How Save sends the form: PATCH changes the fields set here, "
+                                      "PUT replaces every receiver field.")
         self.save_button = QPushButton("Save", self)
         self.create_button = QPushButton("Create stream", self)
         self.answer = QPlainTextEdit(self)

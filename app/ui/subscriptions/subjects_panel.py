@@ -34,7 +34,9 @@ class SubjectsPanel(QWidget):
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.editor)
-        self.verified = QCheckBox("verified (the transmitter has verified this subject; SSF 8.1.3.2)", self)
+        # A short caption, the meaning in the tooltip: the long sentence made the dock wider than a 1366 px screen.
+        self.verified = QCheckBox("Verified", self)
+        self.verified.setToolTip("The transmitter has verified this subject (SSF 8.1.3.2, the \"verified\" member).")
         self.verified.setChecked(True)
         self.add_button = QPushButton("Add subject", self)
         self.remove_button = QPushButton("Remove subject", self)
