@@ -3,7 +3,8 @@
 An issuer is trusted with either a JWKS URL or an inline JWKS. Keys are imported
 into jwcrypto `JWK` objects once and cached by kid; a token whose kid is unknown
 triggers one re-fetch (rate limited per issuer, so a flood of bad kids cannot turn
-the receiver into a JWKS hammer). Fetches use httpx with redirects off and a timeout.
+the receiver into a JWKS hammer). Fetches use httpx with redirects off, a size cap
+(`MAX_DOCUMENT`) and a deadline for the whole fetch (`fetch_deadline`).
 Without a URL, the JWKS location is discovered from the issuer's SSF metadata
 (`/.well-known/ssf-configuration` inserted before the issuer's path, SSF 7.2).
 """
@@ -21,11 +22,14 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 from jwcrypto.jwk import JWK
 
+from app.core.http_limits import send_limited
 from app.core.verify import IssuerKeySet
 
 log = logging.getLogger(__name__)
 
 PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")
+MAX_DOCUMENT = 1024 * 1024  # a JWKS or an SSF configuration larger than this is refused
+FETCH_DEADLINE = 10.0  # seconds for one whole fetch (per-read timeouts alone let a trickle last forever)
 
 
 class TrustError(Exception):
@@ -80,8 +84,10 @@ class TrustStore:
         *,
         refetch_interval: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
+        fetch_deadline: float = FETCH_DEADLINE,
     ):
         self._http = http
+        self._fetch_deadline = fetch_deadline
         self._clock = clock
         self._refetch_interval = refetch_interval
         self._issuers: dict[str, TrustedIssuer] = {}
@@ -178,7 +184,8 @@ class TrustStore:
         if self._http is None:
             raise TrustError(f"cannot fetch {what} from {url}: no HTTP client")
         try:
-            response = await self._http.get(url, follow_redirects=False, headers={"Accept": "application/json"})
+            request = self._http.build_request("GET", url, headers={"Accept": "application/json"})
+            response = await send_limited(self._http, request, max_bytes=MAX_DOCUMENT, deadline=self._fetch_deadline)
         except httpx.HTTPError as exc:
             raise TrustError(f"fetching {what} from {url} failed: {exc.__class__.__name__}: {exc}") from None
         if response.is_redirect:
