@@ -1,7 +1,9 @@
 """Every HTTP exchange with a transmitter: performed, redacted, recorded, announced.
 
 `ExchangeLog.perform` sends one request through the shared httpx client (redirects
-are never followed: a 3xx is reported as such) and returns an `Exchange` holding the
+are never followed: a 3xx is reported as such; the answer is refused past
+`MAX_RESPONSE` bytes, and the whole exchange is given up `deadline_slack` seconds after
+its timeout) and returns an `Exchange` holding the
 live response. The caller interprets the answer, adds notes ("spec variant: ..."),
 then `record`s it: the redacted exchange goes into the workspace (when there is one),
 into a small in-memory list (for the CLI and the window), and onto the bus as
@@ -21,6 +23,10 @@ from urllib.parse import parse_qsl, urlencode
 
 import httpx
 
+from app.core.http_limits import send_limited
+
+MAX_RESPONSE = 16 * 1024 * 1024  # a management answer, token answer or poll response larger than this is refused
+DEADLINE_SLACK = 30.0  # seconds a whole exchange may last beyond its (per-read) timeout
 BODY_EXCERPT = 64 * 1024
 REDACTED = "[redacted]"
 SECRET_MEMBERS = frozenset({"client_secret", "access_token", "refresh_token", "id_token", "password",
@@ -114,8 +120,11 @@ class ExchangeLog:
     """Performs and records exchanges. `writer` (a StoreWriter) is optional: without a
     workspace the exchanges are only kept in memory (`recent`) and published."""
 
-    def __init__(self, http: httpx.AsyncClient, *, writer=None, bus=None, keep: int = 500, clock=time.time):
+    def __init__(self, http: httpx.AsyncClient, *, writer=None, bus=None, keep: int = 500, clock=time.time,
+                 max_response: int = MAX_RESPONSE, deadline_slack: float = DEADLINE_SLACK):
         self.http = http
+        self.max_response = max_response
+        self.deadline_slack = deadline_slack
         self._writer = writer
         self._bus = bus
         self._keep = keep
@@ -133,7 +142,9 @@ class ExchangeLog:
                             started_at=self._clock())
         started = time.perf_counter()
         try:
-            response = await self.http.send(request, follow_redirects=False)
+            per_read = timeout if timeout is not None else (self.http.timeout.read or 0.0)
+            response = await send_limited(self.http, request, max_bytes=self.max_response,
+                                          deadline=per_read + self.deadline_slack)
         except httpx.HTTPError as exc:
             exchange.error = f"{exc.__class__.__name__}: {exc}" if str(exc) else exc.__class__.__name__
             exchange.duration_ms = (time.perf_counter() - started) * 1000
