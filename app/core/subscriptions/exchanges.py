@@ -15,6 +15,7 @@ its scheme, and members such as `client_secret`, `access_token` and
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import time
 from dataclasses import asdict, dataclass, field
@@ -32,6 +33,8 @@ REDACTED = "[redacted]"
 SECRET_MEMBERS = frozenset({"client_secret", "access_token", "refresh_token", "id_token", "password",
                             "authorization_header", "client_assertion"})
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+# the password of a URL's userinfo (scheme://user:password@host): a push endpoint_url, a token endpoint
+_USERINFO_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://[^/?#\s@:]*:)[^/?#\s@]*@")
 
 
 @dataclass(frozen=True)
@@ -87,11 +90,18 @@ def redact_headers(headers: Any) -> list[tuple[str, str]]:
     return out
 
 
+def redact_url(text: str) -> str:
+    """`text` with the password of every URL userinfo in it replaced."""
+    return _USERINFO_PASSWORD.sub(lambda m: m.group(1) + REDACTED + "@", text) if "@" in text else text
+
+
 def redact_json(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: (REDACTED if k in SECRET_MEMBERS and v is not None else redact_json(v)) for k, v in value.items()}
     if isinstance(value, list):
         return [redact_json(v) for v in value]
+    if isinstance(value, str):
+        return redact_url(value)
     return value
 
 
@@ -108,7 +118,11 @@ def redact_body(body: bytes | str | None, content_type: str = "") -> str | None:
         try:
             text = json.dumps(redact_json(json.loads(text)))
         except ValueError:
-            pass  # not JSON: kept as it came (it names no secret member we could find)
+            # not JSON: form-encoded under another media type (some token endpoints), or kept as it came
+            pairs = parse_qsl(text.strip(), keep_blank_values=True)
+            if any(k in SECRET_MEMBERS for k, _ in pairs):
+                text = urlencode([(k, REDACTED if k in SECRET_MEMBERS else v) for k, v in pairs])
+            text = redact_url(text)
     if len(text) > BODY_EXCERPT:
         text = text[:BODY_EXCERPT] + f"... [{len(text) - BODY_EXCERPT} more characters]"
     return text
@@ -136,7 +150,7 @@ class ExchangeLog:
                       params: dict[str, str] | None = None, timeout: float | None = None) -> Exchange:
         request = self.http.build_request(method, url, headers=headers, json=json_body, data=form, params=params,
                                           timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT)
-        exchange = Exchange(issuer=issuer, operation=operation, method=method, url=str(request.url),
+        exchange = Exchange(issuer=issuer, operation=operation, method=method, url=redact_url(str(request.url)),
                             request_headers=redact_headers(request.headers),
                             request_body=redact_body(request.content, request.headers.get("content-type", "")),
                             started_at=self._clock())
