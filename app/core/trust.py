@@ -45,8 +45,10 @@ def well_known_url(issuer: str, name: str = "ssf-configuration") -> str:
     return urlunsplit((parts.scheme, parts.netloc, f"/.well-known/{name}{path}", "", ""))
 
 
-def parse_jwks(data: Any, *, where: str) -> list[JWK]:
-    """Import a JWKS document; private members make it unusable (never trust a leak)."""
+def parse_jwks(data: Any, *, where: str, fetched: bool = False) -> list[JWK]:
+    """Import a JWKS document; private members make it unusable (never trust a leak).
+    A `fetched` JWKS (served over HTTP, so public) may not hold symmetric keys either: an
+    HMAC key anyone can read would let anyone sign; only an inline JWKS may carry one."""
     if isinstance(data, (str, bytes)):
         try:
             data = json.loads(data)
@@ -58,7 +60,7 @@ def parse_jwks(data: Any, *, where: str) -> list[JWK]:
     for i, entry in enumerate(data["keys"]):
         if not isinstance(entry, dict):
             raise TrustError(f"{where}: keys[{i}] is not an object")
-        leaked = [m for m in PRIVATE_MEMBERS if m in entry and entry.get("kty") != "oct"]
+        leaked = [m for m in PRIVATE_MEMBERS if m in entry and (fetched or entry.get("kty") != "oct")]
         if leaked:
             raise TrustError(f"{where}: keys[{i}] contains private members ({', '.join(leaked)})")
         try:
@@ -165,7 +167,7 @@ class TrustStore:
         url = entry.jwks_url or await self.discover_jwks_uri(issuer)
         entry.jwks_url = url
         data = await self._get_json(url, what="JWKS")
-        keyset = _keyset(issuer, parse_jwks(data, where=url), f"JWKS {url}")
+        keyset = _keyset(issuer, parse_jwks(data, where=url, fetched=True), f"JWKS {url}")
         self._keys[issuer] = keyset
         return keyset
 
