@@ -50,6 +50,7 @@ class ReceiverConfig:
     token: str | None = None
     audiences: tuple[str, ...] = ()
     body_limit: int = 1024 * 1024
+    body_timeout: float = 30.0  # seconds for the whole body to arrive (a trickling sender gets 408)
     max_skew: float = 300.0
 
 
@@ -122,7 +123,7 @@ class Receiver:
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.raw_headers]
         content_type = request.headers.get("Content-Type", "")
         media_type = content_type.split(";", 1)[0].strip().lower()
-        body, size, truncated = await self._read_body(request)
+        body, size, truncated, timed_out = await self._read_body(request)
         record = CaptureRecord(
             received_at=received_at,
             method=request.method,
@@ -143,7 +144,7 @@ class Receiver:
         is_set = is_set_media_type(media_type)
         if is_set:
             record.kind = "set"
-        status, answer = self._gate(request, record, media_type)
+        status, answer = self._gate(request, record, media_type, timed_out)
         decision = None
         if status is None:
             if is_set:
@@ -196,34 +197,42 @@ class Receiver:
         else:
             response = _response(stored.response_status, stored.response_body)  # a repeat, answered as the first was
         response.headers[CAPTURE_HEADER] = str(stored.id)
+        if timed_out:
+            response.force_close()  # the rest of the body is not waited for
         return response
 
-    async def _read_body(self, request: web.Request) -> tuple[bytes, int, bool]:
+    async def _read_body(self, request: web.Request) -> tuple[bytes, int, bool, bool]:
+        """(body kept, bytes received, truncated, timed out): at most body_limit bytes are kept,
+        and the body must arrive within body_timeout seconds."""
         limit = self.config.body_limit
         chunks, size = [], 0
         try:
-            while True:
-                chunk = await request.content.read(65536)
-                if not chunk:
-                    break
-                size += len(chunk)
-                if size <= limit:
-                    chunks.append(chunk)
-                else:
-                    kept = limit - sum(len(c) for c in chunks)
-                    if kept > 0:
-                        chunks.append(chunk[:kept])
-                    return b"".join(chunks), size, True
-                if request.content.at_eof():
-                    break  # the whole body is in: spare the read that would only return b""
+            async with asyncio.timeout(self.config.body_timeout):
+                while True:
+                    chunk = await request.content.read(65536)
+                    if not chunk:
+                        break
+                    size += len(chunk)
+                    if size <= limit:
+                        chunks.append(chunk)
+                    else:
+                        kept = limit - sum(len(c) for c in chunks)
+                        if kept > 0:
+                            chunks.append(chunk[:kept])
+                        return b"".join(chunks), size, True, False
+                    if request.content.at_eof():
+                        break  # the whole body is in: spare the read that would only return b""
+        except TimeoutError:
+            return b"".join(chunks), size, True, True
         except (asyncio.CancelledError, ConnectionError):
             raise
         except Exception as exc:  # noqa: BLE001 - a broken chunked body is still captured
             log.info("body read failed: %s", exc)
-            return b"".join(chunks), size, True
-        return b"".join(chunks), size, False
+            return b"".join(chunks), size, True, False
+        return b"".join(chunks), size, False, False
 
-    def _gate(self, request: web.Request, record: CaptureRecord, media_type: str) -> tuple[int | None, bytes]:
+    def _gate(self, request: web.Request, record: CaptureRecord, media_type: str,
+              timed_out: bool = False) -> tuple[int | None, bytes]:
         """HTTP-level refusals that come before any verification."""
         token = self.config.token
         if token is not None:
@@ -234,6 +243,9 @@ class Receiver:
                 return 401, _err("authentication_failed", f"the Authorization bearer token is {why}")
         if request.method != "POST":
             return 405, _err("invalid_request", f"{request.method} is not a delivery; deliveries are POSTs")
+        if timed_out:
+            return 408, _err("invalid_request", f"the body did not arrive within {self.config.body_timeout:g} s "
+                                                f"({record.body_size} bytes received)")
         if record.body_truncated:
             return 413, _err("invalid_request", f"the body has {record.body_size} bytes; the limit is {self.config.body_limit}")
         if not record.body:

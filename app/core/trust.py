@@ -3,7 +3,8 @@
 An issuer is trusted with either a JWKS URL or an inline JWKS. Keys are imported
 into jwcrypto `JWK` objects once and cached by kid; a token whose kid is unknown
 triggers one re-fetch (rate limited per issuer, so a flood of bad kids cannot turn
-the receiver into a JWKS hammer). Fetches use httpx with redirects off and a timeout.
+the receiver into a JWKS hammer). Fetches use httpx with redirects off, a size cap
+(`MAX_DOCUMENT`) and a deadline for the whole fetch (`fetch_deadline`).
 Without a URL, the JWKS location is discovered from the issuer's SSF metadata
 (`/.well-known/ssf-configuration` inserted before the issuer's path, SSF 7.2).
 """
@@ -21,11 +22,14 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 from jwcrypto.jwk import JWK
 
+from app.core.http_limits import send_limited
 from app.core.verify import IssuerKeySet
 
 log = logging.getLogger(__name__)
 
 PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")
+MAX_DOCUMENT = 1024 * 1024  # a JWKS or an SSF configuration larger than this is refused
+FETCH_DEADLINE = 10.0  # seconds for one whole fetch (per-read timeouts alone let a trickle last forever)
 
 
 class TrustError(Exception):
@@ -41,8 +45,10 @@ def well_known_url(issuer: str, name: str = "ssf-configuration") -> str:
     return urlunsplit((parts.scheme, parts.netloc, f"/.well-known/{name}{path}", "", ""))
 
 
-def parse_jwks(data: Any, *, where: str) -> list[JWK]:
-    """Import a JWKS document; private members make it unusable (never trust a leak)."""
+def parse_jwks(data: Any, *, where: str, fetched: bool = False) -> list[JWK]:
+    """Import a JWKS document; private members make it unusable (never trust a leak).
+    A `fetched` JWKS (served over HTTP, so public) may not hold symmetric keys either: an
+    HMAC key anyone can read would let anyone sign; only an inline JWKS may carry one."""
     if isinstance(data, (str, bytes)):
         try:
             data = json.loads(data)
@@ -54,7 +60,7 @@ def parse_jwks(data: Any, *, where: str) -> list[JWK]:
     for i, entry in enumerate(data["keys"]):
         if not isinstance(entry, dict):
             raise TrustError(f"{where}: keys[{i}] is not an object")
-        leaked = [m for m in PRIVATE_MEMBERS if m in entry and entry.get("kty") != "oct"]
+        leaked = [m for m in PRIVATE_MEMBERS if m in entry and (fetched or entry.get("kty") != "oct")]
         if leaked:
             raise TrustError(f"{where}: keys[{i}] contains private members ({', '.join(leaked)})")
         try:
@@ -80,8 +86,10 @@ class TrustStore:
         *,
         refetch_interval: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
+        fetch_deadline: float = FETCH_DEADLINE,
     ):
         self._http = http
+        self._fetch_deadline = fetch_deadline
         self._clock = clock
         self._refetch_interval = refetch_interval
         self._issuers: dict[str, TrustedIssuer] = {}
@@ -159,7 +167,7 @@ class TrustStore:
         url = entry.jwks_url or await self.discover_jwks_uri(issuer)
         entry.jwks_url = url
         data = await self._get_json(url, what="JWKS")
-        keyset = _keyset(issuer, parse_jwks(data, where=url), f"JWKS {url}")
+        keyset = _keyset(issuer, parse_jwks(data, where=url, fetched=True), f"JWKS {url}")
         self._keys[issuer] = keyset
         return keyset
 
@@ -178,7 +186,8 @@ class TrustStore:
         if self._http is None:
             raise TrustError(f"cannot fetch {what} from {url}: no HTTP client")
         try:
-            response = await self._http.get(url, follow_redirects=False, headers={"Accept": "application/json"})
+            request = self._http.build_request("GET", url, headers={"Accept": "application/json"})
+            response = await send_limited(self._http, request, max_bytes=MAX_DOCUMENT, deadline=self._fetch_deadline)
         except httpx.HTTPError as exc:
             raise TrustError(f"fetching {what} from {url} failed: {exc.__class__.__name__}: {exc}") from None
         if response.is_redirect:

@@ -26,7 +26,7 @@ from app.ui.capture_model import short_event_type
 from app.ui.deliveries_model import COL_ID, DeliveriesModel
 from app.ui.stream_lanes import StreamLanesView
 from app.ui.timeline_view import TimelineView
-from app.ui.untrusted import plain_label
+from app.ui.untrusted import plain_label, tooltip
 
 REFRESH_MS = 250
 LANES_S = 1.0
@@ -146,7 +146,7 @@ class DeliveriesPanel(QWidget):
             for value in values:
                 if value not in have:
                     box.addItem(text(value), value)
-                    box.setItemData(box.count() - 1, value, Qt.ItemDataRole.ToolTipRole)
+                    box.setItemData(box.count() - 1, tooltip(str(value)), Qt.ItemDataRole.ToolTipRole)
 
     def current_filter(self) -> DeliveryFilter:
         return DeliveryFilter(self.stream.currentData(), self.event_type.currentData(),

@@ -1,7 +1,9 @@
 """Every HTTP exchange with a transmitter: performed, redacted, recorded, announced.
 
 `ExchangeLog.perform` sends one request through the shared httpx client (redirects
-are never followed: a 3xx is reported as such) and returns an `Exchange` holding the
+are never followed: a 3xx is reported as such; the answer is refused past
+`MAX_RESPONSE` bytes, and the whole exchange is given up `deadline_slack` seconds after
+its timeout) and returns an `Exchange` holding the
 live response. The caller interprets the answer, adds notes ("spec variant: ..."),
 then `record`s it: the redacted exchange goes into the workspace (when there is one),
 into a small in-memory list (for the CLI and the window), and onto the bus as
@@ -13,6 +15,7 @@ its scheme, and members such as `client_secret`, `access_token` and
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import time
 from dataclasses import asdict, dataclass, field
@@ -21,11 +24,17 @@ from urllib.parse import parse_qsl, urlencode
 
 import httpx
 
+from app.core.http_limits import send_limited
+
+MAX_RESPONSE = 16 * 1024 * 1024  # a management answer, token answer or poll response larger than this is refused
+DEADLINE_SLACK = 30.0  # seconds a whole exchange may last beyond its (per-read) timeout
 BODY_EXCERPT = 64 * 1024
 REDACTED = "[redacted]"
 SECRET_MEMBERS = frozenset({"client_secret", "access_token", "refresh_token", "id_token", "password",
                             "authorization_header", "client_assertion"})
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+# the password of a URL's userinfo (scheme://user:password@host): a push endpoint_url, a token endpoint
+_USERINFO_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://[^/?#\s@:]*:)[^/?#\s@]*@")
 
 
 @dataclass(frozen=True)
@@ -81,11 +90,18 @@ def redact_headers(headers: Any) -> list[tuple[str, str]]:
     return out
 
 
+def redact_url(text: str) -> str:
+    """`text` with the password of every URL userinfo in it replaced."""
+    return _USERINFO_PASSWORD.sub(lambda m: m.group(1) + REDACTED + "@", text) if "@" in text else text
+
+
 def redact_json(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: (REDACTED if k in SECRET_MEMBERS and v is not None else redact_json(v)) for k, v in value.items()}
     if isinstance(value, list):
         return [redact_json(v) for v in value]
+    if isinstance(value, str):
+        return redact_url(value)
     return value
 
 
@@ -102,7 +118,11 @@ def redact_body(body: bytes | str | None, content_type: str = "") -> str | None:
         try:
             text = json.dumps(redact_json(json.loads(text)))
         except ValueError:
-            pass  # not JSON: kept as it came (it names no secret member we could find)
+            # not JSON: form-encoded under another media type (some token endpoints), or kept as it came
+            pairs = parse_qsl(text.strip(), keep_blank_values=True)
+            if any(k in SECRET_MEMBERS for k, _ in pairs):
+                text = urlencode([(k, REDACTED if k in SECRET_MEMBERS else v) for k, v in pairs])
+            text = redact_url(text)
     if len(text) > BODY_EXCERPT:
         text = text[:BODY_EXCERPT] + f"... [{len(text) - BODY_EXCERPT} more characters]"
     return text
@@ -114,8 +134,11 @@ class ExchangeLog:
     """Performs and records exchanges. `writer` (a StoreWriter) is optional: without a
     workspace the exchanges are only kept in memory (`recent`) and published."""
 
-    def __init__(self, http: httpx.AsyncClient, *, writer=None, bus=None, keep: int = 500, clock=time.time):
+    def __init__(self, http: httpx.AsyncClient, *, writer=None, bus=None, keep: int = 500, clock=time.time,
+                 max_response: int = MAX_RESPONSE, deadline_slack: float = DEADLINE_SLACK):
         self.http = http
+        self.max_response = max_response
+        self.deadline_slack = deadline_slack
         self._writer = writer
         self._bus = bus
         self._keep = keep
@@ -127,13 +150,15 @@ class ExchangeLog:
                       params: dict[str, str] | None = None, timeout: float | None = None) -> Exchange:
         request = self.http.build_request(method, url, headers=headers, json=json_body, data=form, params=params,
                                           timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT)
-        exchange = Exchange(issuer=issuer, operation=operation, method=method, url=str(request.url),
+        exchange = Exchange(issuer=issuer, operation=operation, method=method, url=redact_url(str(request.url)),
                             request_headers=redact_headers(request.headers),
                             request_body=redact_body(request.content, request.headers.get("content-type", "")),
                             started_at=self._clock())
         started = time.perf_counter()
         try:
-            response = await self.http.send(request, follow_redirects=False)
+            per_read = timeout if timeout is not None else (self.http.timeout.read or 0.0)
+            response = await send_limited(self.http, request, max_bytes=self.max_response,
+                                          deadline=per_read + self.deadline_slack)
         except httpx.HTTPError as exc:
             exchange.error = f"{exc.__class__.__name__}: {exc}" if str(exc) else exc.__class__.__name__
             exchange.duration_ms = (time.perf_counter() - started) * 1000

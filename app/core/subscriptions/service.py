@@ -109,7 +109,7 @@ class Subscriptions:
             if ex.status != 200:
                 raise DiscoveryError(f"the JWKS at {url} answered HTTP {ex.status}")
             try:
-                keys = parse_jwks(ex.response.content, where=url)
+                keys = parse_jwks(ex.response.content, where=url, fetched=True)
             except TrustError as exc:
                 raise DiscoveryError(str(exc)) from None
             if not keys:
