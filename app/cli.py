@@ -214,11 +214,9 @@ def run_headless(args) -> int:
 
 
 def run_export(args) -> int:
-    from app.core.store.schema import connect
+    from app.cli_captures import readonly_workspace
 
-    if not args.workspace.exists():
-        raise CliError(f"no workspace at {args.workspace}")
-    conn = connect(args.workspace, readonly=True)
+    conn = readonly_workspace(args.workspace)
     if conn.execute("PRAGMA user_version").fetchone()[0] < 2 and args.kind == "deliveries":
         conn.close()
         return 0  # a workspace from before the simulator has no deliveries

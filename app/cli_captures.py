@@ -51,13 +51,25 @@ def capture_filter(args):
                          event_type=args.event_type, after_id=args.after_id)
 
 
-def _readonly(workspace: Path):
+def readonly_workspace(workspace: Path):
+    """A read-only connection to an existing workspace; anything else is a CliError (exit 2, one sentence)."""
+    import sqlite3
+
     from app.cli import CliError
     from app.core.store.schema import connect
 
     if not workspace.exists():
         raise CliError(f"no workspace at {workspace}")
-    return connect(workspace, readonly=True)
+    try:
+        conn = connect(workspace, readonly=True)
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        raise CliError(f"{workspace} is not a Signalscope workspace: {exc}") from None
+    if version == 0:  # every workspace has been migrated at least once
+        conn.close()
+        raise CliError(f"{workspace} is not a Signalscope workspace: it has no Signalscope tables")
+    return conn
+
 
 
 def _capture(conn, capture_id: int) -> dict:
@@ -74,7 +86,7 @@ def run_curl(args) -> int:
     from app.cli import CliError
     from app.core.curl import CurlError, curl_command
 
-    conn = _readonly(args.workspace)
+    conn = readonly_workspace(args.workspace)
     try:
         capture = _capture(conn, args.id)
     finally:
@@ -95,7 +107,7 @@ def run_curl(args) -> int:
 def run_compare(args) -> int:
     from app.core.compare import compare_captures
 
-    conn = _readonly(args.workspace)
+    conn = readonly_workspace(args.workspace)
     try:
         a, b = _capture(conn, args.a), _capture(conn, args.b)
     finally:

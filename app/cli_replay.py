@@ -119,7 +119,7 @@ async def _replay(args: argparse.Namespace, since: float | None) -> int:
         except ReplayEditError as exc:
             raise CliError(str(exc)) from None
         if args.mode == "resign":
-            key = KeyRing.load(conn).active
+            key = KeyRing.load(conn, alg=None).active  # the simulator's active key, as it is (no rotation)
 
             def build(capture):
                 return edited_request(capture, key=key, issuer=args.issuer_as, fresh_iat=not args.keep_iat,

@@ -84,3 +84,16 @@ async def test_compare_and_curl_commands(engine, peer):
     assert curl.returncode == 0 and " http://127.0.0.1:9999/events " in curl.stdout
     missing = cli("curl", "--workspace", engine.config.workspace, 99)
     assert missing.returncode == 2 and "no capture #99" in missing.stderr
+
+
+def test_readers_refuse_a_file_that_is_not_a_workspace_in_one_sentence(tmp_path):
+    not_a_database = tmp_path / "notes.signalscope"
+    not_a_database.write_text("not sqlite\n" * 20)
+    other_app = tmp_path / "other.db"
+    sqlite3.connect(other_app).execute("CREATE TABLE t (x)").connection.close()
+    for path in (not_a_database, other_app):
+        for args in (("export", "--workspace", path), ("export", "--workspace", path, "--kind", "deliveries"),
+                     ("curl", "--workspace", path, "1"), ("compare", "--workspace", path, "1", "2")):
+            result = cli(*args)
+            assert result.returncode == 2, (args, result.stderr)
+            assert "is not a Signalscope workspace" in result.stderr and "Traceback" not in result.stderr

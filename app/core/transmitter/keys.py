@@ -55,16 +55,17 @@ class KeyRing:
         self._clock = clock
 
     @classmethod
-    def load(cls, conn: sqlite3.Connection, *, alg: str = DEFAULT_ALG, clock=time.time) -> "KeyRing":
+    def load(cls, conn: sqlite3.Connection, *, alg: str | None = DEFAULT_ALG, clock=time.time) -> "KeyRing":
         """Read the stored keys; generate and store the first one when there is none.
-        `alg` picks the algorithm of a first key, and of a new one when the active key's differs."""
+        `alg` picks the algorithm of a first key, and of a new one when the active key's differs;
+        None keeps the active key whatever its algorithm (a reader such as `replay` must not rotate)."""
         rows = conn.execute(
             "SELECT kid, alg, private_jwk, created_at, retired_at, expires_at FROM signing_keys ORDER BY created_at"
         ).fetchall()
         keys = [SigningKey(kid, a, jwk.JWK.from_json(text), created, retired, expires)
                 for kid, a, text, created, retired, expires in rows]
         ring = cls(keys, clock=clock)
-        if ring.active is None or ring.active.alg != alg:
+        if ring.active is None or (alg is not None and ring.active.alg != alg):
             _, op = ring.rotate(alg=alg)
             conn.execute("BEGIN IMMEDIATE")
             op(conn)

@@ -73,6 +73,15 @@ class EmitResult:
         return {"emitted": self.emitted, "skipped": self.skipped}
 
 
+def new_management_token() -> str:
+    """A random bearer token that never starts with '-': `signalscope emit --token -abc...`
+    would read such a token as an option and refuse the command line."""
+    while True:
+        token = secrets.token_urlsafe(32)
+        if not token.startswith("-"):
+            return token
+
+
 def _log_failure(future: asyncio.Future) -> None:
     if not future.cancelled() and future.exception() is not None:
         log.warning("saving receiver activity failed: %s", future.exception())
@@ -115,7 +124,7 @@ class Transmitter:
         if row:
             self.management_token = row[0]
         else:
-            self.management_token = secrets.token_urlsafe(32)
+            self.management_token = new_management_token()
             conn.execute("INSERT INTO settings (key, value) VALUES ('transmitter.management_token', ?)",
                          (self.management_token,))
         for stream_id, config, status, reason, policy, faults, created, updated, verified_at in conn.execute(
