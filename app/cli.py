@@ -172,6 +172,7 @@ def run_headless(args) -> int:
         fault_rules = FaultRules.load(str(args.fault_rules)) if args.fault_rules else None
     except FaultRuleError as exc:
         raise CliError(str(exc)) from None
+    tls = push_tls(args)
     config = EngineConfig(
         workspace=workspace,
         host=args.host,
@@ -187,8 +188,8 @@ def run_headless(args) -> int:
                                                  default_subjects=args.default_subjects,
                                                  inactivity_timeout=args.inactivity_timeout,
                                                  one_stream_per_receiver=args.one_stream_per_receiver,
-                                                 jwks_fault=args.jwks_fault, defer_changes=args.defer_changes,
-                                                 delivery=push_tls(args)),
+                                                 jwks_fault=args.jwks_fault, defer_changes=args.defer_changes),
+        push_ca_file=tls.ca_file, push_verify_tls=tls.verify_tls,
         clock=ScaledClock(args.time_scale) if args.time_scale != 1.0 else None,
     )
 

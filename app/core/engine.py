@@ -25,7 +25,7 @@ from app.core.store.schema import open_workspace
 from app.core.store.writer import StoreWriter
 from app.core.transmitter import Transmitter, TransmitterSettings
 from app.core.replay import Replayer
-from app.core.transmitter.delivery import Clock, PushDeliverer
+from app.core.transmitter.delivery import Clock, DeliveryConfig, PushDeliverer
 from app.core.transmitter.server import TransmitterServer
 from app.core.trust import TrustError, TrustStore
 
@@ -47,6 +47,8 @@ class EngineConfig:
     transmitter: bool = True  # run the transmitter simulator
     transmitter_settings: TransmitterSettings = field(default_factory=TransmitterSettings)
     clock: Clock | None = None  # the simulator's clock (tests: ManualClock; watching policies: ScaledClock)
+    push_ca_file: str | None = None  # https push and replay endpoints: also trust these CA certificates
+    push_verify_tls: bool = True  # False: accept any certificate from them
 
 
 class Engine:
@@ -104,16 +106,26 @@ class Engine:
             await self._start_transmitter(conn)
             deliverer = self.transmitter.push
         else:
-            deliverer = self._own_deliverer = PushDeliverer(self.writer, self.bus, clock=self.config.clock)
+            deliverer = self._own_deliverer = PushDeliverer(self.writer, self.bus, clock=self.config.clock,
+                                                            config=self._push_tls(DeliveryConfig()))
             await deliverer.start(conn)
         self.replayer = Replayer(self.writer, deliverer, clock=deliverer.clock.now)
         for entry in self.trust.issuers:
             self.spawn(self._prefetch_keys(entry.issuer), name=f"prefetch-keys {entry.issuer}")
 
+    def _push_tls(self, delivery: DeliveryConfig) -> DeliveryConfig:
+        """The delivery settings with the configured TLS trust for https endpoints."""
+        if self.config.push_ca_file:
+            delivery.ca_file = self.config.push_ca_file
+        if not self.config.push_verify_tls:
+            delivery.verify_tls = False
+        return delivery
+
     async def _start_transmitter(self, conn) -> None:
         settings = self.config.transmitter_settings
         settings.host = self.config.host
         settings.port = self.config.transmitter_port
+        settings.delivery = self._push_tls(settings.delivery)
         if settings.default_aud is None and self.config.audiences:
             settings.default_aud = self.config.audiences[0]  # so our own receiver accepts the simulator's SETs
         self.transmitter = Transmitter(settings, self.writer, self.bus, clock=self.config.clock)

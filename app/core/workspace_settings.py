@@ -24,6 +24,8 @@ THEMES = ("system", "light", "dark")
 class ReceiverSettings:
     receiver_port: int = 0  # 0: a free port (the window then keeps the one it got)
     transmitter_port: int = 0  # the simulator's, likewise: its issuer URL then stays the same between runs
+    push_ca_file: str | None = None  # https push/replay endpoints: also trust these CA certificates
+    push_insecure: bool = False  # https push/replay endpoints: accept any certificate
     receiver_token: str | None = None
     audiences: tuple[str, ...] = ()
     body_limit: int = 1024 * 1024
@@ -32,7 +34,8 @@ class ReceiverSettings:
 
     @classmethod
     def from_json(cls, data: dict) -> "ReceiverSettings":
-        known = {"receiver_port", "transmitter_port", "receiver_token", "audiences", "body_limit", "theme"}
+        known = {"receiver_port", "transmitter_port", "receiver_token", "audiences", "body_limit", "theme",
+                 "push_ca_file", "push_insecure"}
         port = int(data.get("receiver_port", 0))
         sim_port = int(data.get("transmitter_port", 0))
         limit = int(data.get("body_limit", 1024 * 1024))
@@ -44,6 +47,8 @@ class ReceiverSettings:
             audiences=tuple(a for a in data.get("audiences", ()) if isinstance(a, str) and a),
             body_limit=limit if limit > 0 else 1024 * 1024,
             theme=theme if theme in THEMES else "system",
+            push_ca_file=data.get("push_ca_file") if isinstance(data.get("push_ca_file"), str) and data.get("push_ca_file") else None,
+            push_insecure=data.get("push_insecure") is True,
             extra={k: v for k, v in data.items() if k not in known},
         )
 
@@ -84,6 +89,8 @@ def engine_options(workspace: Path, settings: ReceiverSettings) -> dict:
         "receiver_token": settings.receiver_token,
         "audiences": tuple(settings.audiences),
         "body_limit": settings.body_limit,
+        "push_ca_file": settings.push_ca_file,
+        "push_verify_tls": not settings.push_insecure,
     }
 
 

@@ -8,8 +8,8 @@ import json
 from dataclasses import replace
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QHBoxLayout, QLineEdit,
-                               QListWidget, QPlainTextEdit, QPushButton, QSpinBox, QVBoxLayout)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QHBoxLayout,
+                               QLineEdit, QListWidget, QPlainTextEdit, QPushButton, QSpinBox, QVBoxLayout)
 
 from app.core.workspace_settings import THEMES, ReceiverSettings
 from app.ui.untrusted import plain_label
@@ -42,6 +42,12 @@ class SettingsDialog(QDialog):
         self.body_limit.setRange(1, 1024 * 1024)
         self.body_limit.setSuffix(" KiB")
         self.body_limit.setValue(max(1, settings.body_limit // 1024))
+        self.push_ca_file = QLineEdit(settings.push_ca_file or "", self)
+        self.push_ca_file.setPlaceholderText("none: the system's trust store only")
+        self.push_ca_file.setToolTip("A PEM file of CA certificates also trusted for https push and replay "
+                                     "endpoints (a local endpoint with its own certificate)")
+        self.push_insecure = QCheckBox("Accept any certificate from https push and replay endpoints", self)
+        self.push_insecure.setChecked(settings.push_insecure)
         self.theme = QComboBox(self)
         self.theme.addItems(THEMES)
         self.theme.setCurrentText(settings.theme)
@@ -51,6 +57,8 @@ class SettingsDialog(QDialog):
         form.addRow("Bearer token", self.token)
         form.addRow("Audiences", self.audiences)
         form.addRow("Body size limit", self.body_limit)
+        form.addRow("Push CA file", self.push_ca_file)
+        form.addRow("", self.push_insecure)
         form.addRow("Theme", self.theme)
 
         issuers = QGroupBox("Trusted issuers", self)
@@ -88,6 +96,7 @@ class SettingsDialog(QDialog):
     def chosen_settings(self) -> ReceiverSettings:
         audiences = tuple(a.strip() for a in self.audiences.toPlainText().splitlines() if a.strip())
         return replace(self._settings, receiver_port=self.port.value(), transmitter_port=self.sim_port.value(),
+                       push_ca_file=self.push_ca_file.text().strip() or None, push_insecure=self.push_insecure.isChecked(),
                        receiver_token=self.token.text() or None,
                        audiences=audiences, body_limit=self.body_limit.value() * 1024, theme=self.theme.currentText())
 

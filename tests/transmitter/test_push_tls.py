@@ -4,9 +4,13 @@ any certificate; an untrusted one says how to trust it."""
 import pytest
 
 from app.cli import main
+from app.core.engine import Engine, EngineConfig
+from app.core.store.deliveries import get_delivery
 from app.core.transmitter.delivery import DeliveryConfig, tls_context
 from app.core.transmitter.push_client import PushClient, PushError
+from conftest import settle  # at import time: the transmitter tests' conftest (names clash across folders)
 from test_push_client import SET, serve, tls_files  # noqa: F401 - tls_files is a fixture
+from test_sim_push import emit, open_stream
 
 
 async def send_with(config: DeliveryConfig, url: str) -> int:
@@ -47,3 +51,25 @@ def test_an_unreadable_ca_file_is_a_sentence_and_status_2(tmp_path, capsys):
     rc = main(["replay", "--workspace", str(tmp_path / "ws.signalscope"), "--to", "https://127.0.0.1:9/x",
                "--push-ca-file", str(tmp_path / "missing.pem")])
     assert rc == 2 and "cannot read the CA file" in capsys.readouterr().err
+
+
+async def test_the_engines_tls_settings_reach_the_simulators_pushes(tmp_path, tls_files):
+    server_ctx, cert = tls_files
+    server = await serve(ssl_context=server_ctx)
+    results = {}
+    for name, options in (("default", {}), ("ca file", {"push_ca_file": str(cert)}),
+                          ("insecure", {"push_verify_tls": False})):
+        engine = Engine(EngineConfig(workspace=tmp_path / f"{len(results)}.signalscope", **options))
+        await engine.start()
+        try:
+            stream_id = await open_stream(engine, server.url)
+            [d] = await emit(engine, stream_id)
+            await settle(engine)
+            delivery = get_delivery(engine.writer._conn, d)
+            first = delivery["attempts"][0]
+            results[name] = first["status"] or first["error"]
+        finally:
+            await engine.stop()
+    await server.stop()
+    assert results["ca file"] == 202 and results["insecure"] == 202
+    assert "CERTIFICATE_VERIFY_FAILED" in results["default"] and "Push CA file" in results["default"]

@@ -17,6 +17,8 @@ def test_settings_dialog_returns_what_was_edited(qtbot):
     qtbot.addWidget(dialog)
     dialog.port.setValue(8935)
     dialog.sim_port.setValue(8936)
+    dialog.push_ca_file.setText(" /home/jane/dev-ca.pem ")
+    dialog.push_insecure.setChecked(True)
     dialog.token.setText("s3cret")
     dialog.audiences.setPlainText("https://a.example\n\n https://b.example ")
     dialog.body_limit.setValue(64)
@@ -24,6 +26,7 @@ def test_settings_dialog_returns_what_was_edited(qtbot):
     with qtbot.waitSignal(dialog.settings_chosen) as chosen:
         dialog.accept()
     assert chosen.args[0] == ReceiverSettings(receiver_port=8935, transmitter_port=8936, receiver_token="s3cret",
+                                              push_ca_file="/home/jane/dev-ca.pem", push_insecure=True,
                                               audiences=("https://a.example", "https://b.example"),
                                               body_limit=64 * 1024, theme="dark")
 

@@ -204,8 +204,8 @@ class PushClient:
             raise PushError(f"connection failed: no connection within {self.connect_timeout:g} s") from None
         except ssl.SSLCertVerificationError as exc:
             raise PushError(f"TLS handshake failed: {exc.reason or 'CERTIFICATE_VERIFY_FAILED'}: "
-                            f"{exc.verify_message or exc}; trust the endpoint's CA with --push-ca-file FILE, "
-                            "or accept any certificate with --push-insecure") from None
+                            f"{exc.verify_message or exc}; trust the endpoint's CA with --push-ca-file FILE (Settings: "
+                            "Push CA file), or accept any certificate with --push-insecure") from None
         except ssl.SSLError as exc:
             raise PushError(f"TLS handshake failed: {exc.reason or exc}") from None
         except socket.gaierror as exc:
