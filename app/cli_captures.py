@@ -56,7 +56,7 @@ def readonly_workspace(workspace: Path):
     import sqlite3
 
     from app.cli import CliError
-    from app.core.store.schema import connect
+    from app.core.store.schema import SCHEMA_VERSION, WorkspaceError, connect, open_workspace
 
     if not workspace.exists():
         raise CliError(f"no workspace at {workspace}")
@@ -68,6 +68,14 @@ def readonly_workspace(workspace: Path):
     if version == 0:  # every workspace has been migrated at least once
         conn.close()
         raise CliError(f"{workspace} is not a Signalscope workspace: it has no Signalscope tables")
+    if version < SCHEMA_VERSION:  # written by an older Signalscope: bring it up to date first, as the window does
+        conn.close()
+        try:
+            open_workspace(workspace).close()
+        except (WorkspaceError, sqlite3.Error) as exc:
+            raise CliError(f"{workspace} is from an older Signalscope (schema {version}) and could not be "
+                           f"brought up to date: {exc}") from None
+        conn = connect(workspace, readonly=True)
     return conn
 
 

@@ -97,3 +97,23 @@ def test_readers_refuse_a_file_that_is_not_a_workspace_in_one_sentence(tmp_path)
             result = cli(*args)
             assert result.returncode == 2, (args, result.stderr)
             assert "is not a Signalscope workspace" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_readers_bring_a_workspace_from_an_older_version_up_to_date(tmp_path):
+    from app.core.store.schema import MIGRATIONS, SCHEMA_VERSION, _statements
+
+    path = tmp_path / "old.signalscope"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for number, script in sorted(MIGRATIONS):
+        if number <= 5:  # before the raw request target column
+            for statement in _statements(script):
+                conn.execute(statement)
+    conn.execute("PRAGMA user_version = 5")
+    conn.execute("INSERT INTO captures (received_at, method, path, query, headers, body, body_size, kind, verdict,"
+                 " report) VALUES (1.0, 'POST', '/hooks', 'a=1', '[]', x'7b7d', 2, 'webhook', 'unverified', '{}')")
+    conn.close()
+    result = cli("export", "--workspace", path)
+    assert result.returncode == 0, result.stderr
+    [line] = [json.loads(text) for text in result.stdout.splitlines()]
+    assert line["http"]["target"] == "/hooks?a=1" and line["http"]["body"] == "{}"
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
