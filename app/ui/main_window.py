@@ -36,6 +36,7 @@ class MainWindow(QMainWindow):
     DENSITY_CHECK_DELAY_MS = 2000
 
     engine_started = Signal(dict)  # ready_info
+    engine_stopped = Signal()  # the engine was stopped (not restarted): its ports are closed
     capture_shown = Signal(int)  # the id the panels now show
     first_painted = Signal()
     report_error = Signal(str)  # from any thread: shown in the error bar (queued)
@@ -222,8 +223,13 @@ class MainWindow(QMainWindow):
             self.start_engine()
         else:  # not a workspace: the engine must not keep serving the previous one
             self._stats_timer.stop()
+            self.status.set_stopped("Stopping…")  # "Not listening" once the ports are really closed
+            self.bridge.run(self.engine_thread.stop_engine(), "stopping the engine", self._engine_stopped)
+
+    def _engine_stopped(self, _result=None) -> None:
+        if self._conn is None:  # still on the file that is not a workspace (not restarting on another)
             self.status.set_stopped("Not listening")
-            self.bridge.run(self.engine_thread.stop_engine(), "stopping the engine")
+        self.engine_stopped.emit()
 
     def _close_view(self) -> None:
         self.model.set_view(None)

@@ -71,12 +71,14 @@ async def test_verify_of_a_push_stream_watches_the_workspace_a_running_receiver_
     client = await subs.connect(engine.transmitter.issuer)
     config = (await client.create_stream({"delivery": {"method": "urn:ietf:rfc:8935",
                                                        "endpoint_url": engine.receiver.url}})).data
-    rc, [verified], err = await streams("verify", "--transmitter", engine.transmitter.issuer,
-                                        "--token", engine.transmitter.management_token,
-                                        "--workspace", str(engine.config.workspace),
-                                        "--stream", config["stream_id"], "--timeout", "10")
-    assert rc == 0, err
-    assert verified["result"] == "confirmed" and verified["origin"] == "push"
+    rc, lines, err = await streams("verify", "--transmitter", engine.transmitter.issuer,
+                                   "--token", engine.transmitter.management_token,
+                                   "--workspace", str(engine.config.workspace),
+                                   "--stream", config["stream_id"], "--timeout", "10")
+    # everything the command said, should it fail: an error exit prints no line at all
+    assert rc == 0 and len(lines) == 1, (rc, lines, err)
+    [verified] = lines
+    assert verified["result"] == "confirmed" and verified["origin"] == "push", (verified, err)
 
 
 async def test_verify_of_a_push_stream_elsewhere_times_out_with_status_1(sim, tmp_path):
