@@ -37,6 +37,7 @@ class MainWindow(QMainWindow):
 
     engine_started = Signal(dict)  # ready_info
     engine_stopped = Signal()  # the engine was stopped (not restarted): its ports are closed
+    engine_stopping = Signal()  # the running engine is about to stop (for good, or to restart)
     capture_shown = Signal(int)  # the id the panels now show
     first_painted = Signal()
     report_error = Signal(str)  # from any thread: shown in the error bar (queued)
@@ -224,6 +225,7 @@ class MainWindow(QMainWindow):
         else:  # not a workspace: the engine must not keep serving the previous one
             self._stats_timer.stop()
             self.status.set_stopped("Stopping…")  # "Not listening" once the ports are really closed
+            self.engine_stopping.emit()
             self.bridge.run(self.engine_thread.stop_engine(), "stopping the engine", self._engine_stopped)
 
     def _engine_stopped(self, _result=None) -> None:
@@ -252,6 +254,8 @@ class MainWindow(QMainWindow):
             self.bus.subscribe(self.bridge.publish)
         if self.engine_thread is None:
             self.engine_thread = EngineThread(on_error=self.report_error.emit)
+        if self.engine_thread.engine is not None:
+            self.engine_stopping.emit()  # a restart: the old engine goes first
         self.status.set_stopped("Starting…")
         future = self.engine_thread.start_engine(engine_options(self.workspace, self.settings), self.bus)
         self.bridge.run(future, "starting the engine", self._engine_ready, self._engine_failed)

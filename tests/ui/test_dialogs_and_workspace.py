@@ -108,6 +108,17 @@ def test_opening_a_file_that_is_not_a_workspace_says_so_and_stops_serving(window
         httpx.post(url, content=b"x", timeout=2)
 
 
+def test_the_not_a_workspace_message_is_not_replaced_by_a_late_listing_error(window, tmp_path, qtbot):
+    junk = tmp_path / "notes.txt"
+    junk.write_bytes(b"this is not SQLite at all" * 100)
+    with qtbot.waitSignal(window.engine_stopped, timeout=5000):
+        window.switch_workspace(junk)
+    window.subscriptions.refresh()  # what a change seen late, or a Refresh click, does while nothing runs
+    qtbot.wait(200)
+    assert "is not a Signalscope workspace" in window.error_bar.message.text()
+    assert window.subscriptions.details.text() == "Waiting for the engine…"
+
+
 def test_the_panel_layout_is_remembered_between_runs(make_window, qtbot):
     first = make_window(start=False)
     first.show()

@@ -33,6 +33,7 @@ def install_subscriptions(window):
     window.resizeDocks([dock], [780], Qt.Orientation.Horizontal)
     dock.hide()  # opened from the Subscriptions menu; at 780 px it would crowd a 1366x768 screen
     window.engine_started.connect(area.engine_ready)
+    window.engine_stopping.connect(area.channel.detach)
     window.installEventFilter(area)  # its Close: calls in flight end before the engine stops
     menu = window.menuBar().addMenu("S&ubscriptions")
     menu.addAction(dock.toggleViewAction())

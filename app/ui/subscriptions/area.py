@@ -141,6 +141,9 @@ class SubscriptionsArea(QWidget):
         only the form and the status are brought up to date."""
         self.stale = False
         self._refresh_soon.stop()  # this listing shows the changes seen so far
+        if not self.channel.connected:  # stopped or restarting: a listing follows the next connection
+            self.details.setText("Waiting for the engine…")  # not an error worth the window's error bar
+            return
         self._select_after = select_stream or self._select_after or self.current_stream_id()
         shown = (self.current_issuer(), self.current_stream_id())
         self.channel.run("listing the transmitters", list_transmitters,

@@ -72,6 +72,13 @@ class ManagementChannel(QObject):
 
         self._bridge.run(engine_thread.call(make), "opening the subscriptions", made)
 
+    def detach(self) -> None:
+        """The engine is about to stop (for good, or to restart): calls in flight over it are
+        cancelled and their answers dropped, so one the stop overtakes does not report "the
+        engine is not running"; its Subscriptions is closed. The next attach makes a fresh one."""
+        self.close()
+        self._auto.clear()
+
     def run(self, what: str, fn: Callable[[Any, Any], Awaitable[Any]], on_done: Callable[[Any], None] | None = None,
             on_error: Callable[[BaseException], None] | None = None) -> bool:
         """`await fn(subs, engine)` on the engine thread. When no engine runs (or it is restarting)
