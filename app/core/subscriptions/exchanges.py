@@ -25,16 +25,15 @@ from urllib.parse import parse_qsl, urlencode
 import httpx
 
 from app.core.http_limits import send_limited
+from app.core.redaction import REDACTED, redact_url
 
 MAX_RESPONSE = 16 * 1024 * 1024  # a management answer, token answer or poll response larger than this is refused
 DEADLINE_SLACK = 30.0  # seconds a whole exchange may last beyond its (per-read) timeout
 BODY_EXCERPT = 64 * 1024
-REDACTED = "[redacted]"
 SECRET_MEMBERS = frozenset({"client_secret", "access_token", "refresh_token", "id_token", "password",
                             "authorization_header", "client_assertion"})
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 # the password of a URL's userinfo (scheme://user:password@host): a push endpoint_url, a token endpoint
-_USERINFO_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://[^/?#\s@:]*:)[^/?#\s@]*@")
 
 
 @dataclass(frozen=True)
@@ -88,11 +87,6 @@ def redact_headers(headers: Any) -> list[tuple[str, str]]:
             value = f"{scheme} {REDACTED}".strip()
         out.append((name, value))
     return out
-
-
-def redact_url(text: str) -> str:
-    """`text` with the password of every URL userinfo in it replaced."""
-    return _USERINFO_PASSWORD.sub(lambda m: m.group(1) + REDACTED + "@", text) if "@" in text else text
 
 
 def redact_json(value: Any) -> Any:

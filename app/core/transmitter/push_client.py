@@ -36,6 +36,8 @@ import time
 from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlsplit
 
+from app.core.redaction import redact_url
+
 MAX_HEAD = 64 * 1024  # status line + headers
 MAX_DRAIN = 1024 * 1024  # body bytes read past the excerpt before the connection is given up instead
 KEEPALIVE = 4.0
@@ -252,18 +254,18 @@ def parse_target(method: str, url: str) -> _Target:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise PushError(f"invalid URL {_shown(url)!r}: {exc}") from None
+        raise PushError(f"invalid URL {redact_url(url)!r}: {exc}") from None
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https") or not parts.hostname:
-        raise PushError(f"invalid URL {_shown(url)!r}: push endpoints are http:// or https:// URLs with a host")
+        raise PushError(f"invalid URL {redact_url(url)!r}: push endpoints are http:// or https:// URLs with a host")
     tls = scheme == "https"
     host = parts.hostname
     try:
         wire_host = host.encode("idna").decode("ascii")  # also checks ASCII labels, as getaddrinfo would
     except UnicodeError:
-        raise PushError(f"invalid URL {_shown(url)!r}: the host name cannot be encoded") from None
+        raise PushError(f"invalid URL {redact_url(url)!r}: the host name cannot be encoded") from None
     if _BAD_VALUE.search(url) or " " in wire_host:
-        raise PushError(f"invalid URL {_shown(url)!r}")
+        raise PushError(f"invalid URL {redact_url(url)!r}")
     port = (443 if tls else 80) if port is None else port
     path = quote(parts.path or "/", safe=_TARGET_SAFE)
     if parts.query:
@@ -274,14 +276,6 @@ def parse_target(method: str, url: str) -> _Target:
                                  .encode("utf-8")).decode("ascii")
     return _Target((scheme, wire_host, port), wire_host, port, tls, wire_host if tls else None,
                    f"{method} {path} HTTP/1.1\r\n".encode("ascii"), basic)
-
-
-_PASSWORD = re.compile(r"(://[^/@:\s]*:)[^/@\s]*@")
-
-
-def _shown(url: str) -> str:
-    """The URL for a message: a password in its userinfo is not repeated."""
-    return _PASSWORD.sub(r"\1***@", url)
 
 
 def target_host_header(target: _Target) -> str:
