@@ -12,16 +12,7 @@ import pytest
 from aiohttp import web
 
 from app.core.trust import TrustError, TrustStore
-
-
-async def _serve(handler) -> tuple[web.AppRunner, str]:
-    app = web.Application()
-    app.router.add_get("/{tail:.*}", handler)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    return runner, f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+from local_http import serve_handler
 
 
 async def test_a_huge_jwks_is_refused_not_read_whole():
@@ -34,7 +25,7 @@ async def test_a_huge_jwks_is_refused_not_read_whole():
         await response.write(b'"}')
         return response
 
-    runner, base = await _serve(huge)
+    runner, base, _ = await serve_handler(huge)
     async with httpx.AsyncClient(timeout=5.0) as http:
         store = TrustStore(http)
         store.trust("https://idp", jwks_url=f"{base}/jwks")
@@ -48,7 +39,7 @@ async def test_a_huge_declared_ssf_configuration_is_refused():
         return web.Response(body=json.dumps({"jwks_uri": "http://127.0.0.1:9/j", "pad": "x" * (3 * 1024 * 1024)}),
                             content_type="application/json")
 
-    runner, base = await _serve(meta)
+    runner, base, _ = await serve_handler(meta)
     async with httpx.AsyncClient(timeout=5.0) as http:
         store = TrustStore(http)
         store.trust(base)
@@ -68,7 +59,7 @@ async def test_a_jwks_trickled_byte_by_byte_hits_a_whole_fetch_deadline():
         await response.write(b"]}")
         return response
 
-    runner, base = await _serve(trickle)
+    runner, base, _ = await serve_handler(trickle)
     async with httpx.AsyncClient(timeout=httpx.Timeout(1.0)) as http:
         store = TrustStore(http, fetch_deadline=1.0)
         store.trust("https://idp", jwks_url=f"{base}/jwks")

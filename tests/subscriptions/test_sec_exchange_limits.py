@@ -10,16 +10,7 @@ import httpx
 from aiohttp import web
 
 from app.core.subscriptions.exchanges import ExchangeLog
-
-
-async def _serve(handler) -> tuple[web.AppRunner, str]:
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", handler)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    return runner, f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+from local_http import serve_handler
 
 
 async def test_a_huge_poll_response_is_refused_not_read_whole():
@@ -32,7 +23,7 @@ async def test_a_huge_poll_response_is_refused_not_read_whole():
         await response.write(b'"}')
         return response
 
-    runner, base = await _serve(huge)
+    runner, base, _ = await serve_handler(huge)
     async with httpx.AsyncClient(timeout=5.0) as http:
         log = ExchangeLog(http)
         ex = await log.perform("POST", f"{base}/ssf/poll/s1", operation="poll", issuer=base,
@@ -52,7 +43,7 @@ async def test_a_trickled_answer_hits_a_whole_exchange_deadline():
         await response.write(b"}")
         return response
 
-    runner, base = await _serve(trickle)
+    runner, base, _ = await serve_handler(trickle)
     async with httpx.AsyncClient(timeout=httpx.Timeout(1.0)) as http:
         log = ExchangeLog(http, deadline_slack=0.5)
         started = time.monotonic()

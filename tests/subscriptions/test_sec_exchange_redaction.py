@@ -10,25 +10,16 @@ import httpx
 from aiohttp import web
 
 from app.core.subscriptions.exchanges import ExchangeLog
+from local_http import serve_handler
 
 SECRET = "pw-s3cret-value"
-
-
-async def _serve(handler) -> tuple[web.AppRunner, int]:
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", handler)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    return runner, site._server.sockets[0].getsockname()[1]
 
 
 async def test_url_userinfo_passwords_are_redacted_in_url_and_bodies():
     async def echo(request):
         return web.json_response(await request.json(), status=201)
 
-    runner, port = await _serve(echo)
+    runner, _, port = await serve_handler(echo)
     endpoint = f"https://receiver:{SECRET}@rp.example/events"
     async with httpx.AsyncClient(timeout=5.0) as http:
         log = ExchangeLog(http)
@@ -47,7 +38,7 @@ async def test_a_form_encoded_token_answer_under_another_media_type_is_redacted(
     async def token(request):
         return web.Response(text=f"access_token={SECRET}&token_type=bearer&expires_in=60", content_type="text/plain")
 
-    runner, port = await _serve(token)
+    runner, _, port = await serve_handler(token)
     async with httpx.AsyncClient(timeout=5.0) as http:
         log = ExchangeLog(http)
         ex = await log.perform("POST", f"http://127.0.0.1:{port}/token", operation="token", issuer=None,
